@@ -1,0 +1,254 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import { GraphQLError, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { systemClock, type Clock } from './lib/clock';
+import { createLogger } from './lib/logger';
+import { openDatabase, type Database, type SqlCounter } from './db/database';
+import { createBus } from './graphql/pubsub';
+import { buildAppSchema } from './graphql/schema';
+import { createFormatError } from './graphql/errors';
+import { createLoaders } from './graphql/loaders';
+import { costError, limitRules, operationCost, parseAndValidate } from './graphql/limits';
+import { AuthService } from './modules/users/auth.service';
+import { createServices, type Services } from './services';
+import type { Context, Viewer } from './graphql/context';
+import { mapAsyncIterable } from './graphql/async-iterable';
+
+export interface AppOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Tests pass one to count SQL statements per operation. */
+  sqlCounter?: SqlCounter;
+}
+
+export interface App {
+  server: http.Server;
+  url: string;
+  wsUrl: string;
+  dataSource: DataSource;
+  services: Services;
+  schema: GraphQLSchema;
+  listen(port?: number, host?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+type SocketExtra = { viewer?: Viewer; subscriptions?: Set<string>; request: http.IncomingMessage };
+
+/**
+ * Builds the whole service: database (migrated), schema, Apollo over HTTP and graphql-ws
+ * over WebSocket on one http.Server and one path. Tests call this with port 0.
+ */
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const database: Database = await openDatabase(config, logger, options.sqlCounter);
+  const { dataSource } = database;
+  const bus = createBus(config.redisUrl, logger);
+  const services = createServices({ dataSource, config, clock, pubsub: bus.pubsub, logger });
+  const schema = await buildAppSchema();
+  const production = config.env === 'production';
+  const formatError = createFormatError(logger, config.env === 'development');
+  const limits = config.limits;
+  const operationLimits = { maxDepth: limits.maxDepth, maxAliases: limits.maxAliases, maxTokens: limits.maxTokens, maxCost: limits.maxCost };
+
+  const expressApp = express();
+  expressApp.disable('x-powered-by');
+  const server = http.createServer(expressApp);
+  const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: limits.maxWsFrameBytes });
+
+  const viewerFrom = async (header: unknown): Promise<Viewer | null> => {
+    const token = AuthService.tokenFrom(header);
+    if (!token) return null;
+    const claims = await services.auth.verifyToken(token);
+    return claims ? { id: claims.userId } : null;
+  };
+
+  const wsCleanup = useServer<Record<string, unknown>, SocketExtra>(
+    {
+      schema,
+      connectionInitWaitTimeout: limits.wsInitTimeoutMs,
+      // A missing or bad token closes the socket with 4403 Forbidden.
+      onConnect: async (ctx) => {
+        const viewer = await viewerFrom(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
+        if (!viewer) return false;
+        ctx.extra.viewer = viewer;
+        ctx.extra.subscriptions = new Set();
+        return true;
+      },
+      onSubscribe: (ctx, id, payload) => {
+        const active = ctx.extra.subscriptions!;
+        if (active.size >= limits.maxSubscriptionsPerSocket) {
+          return [new GraphQLError(`At most ${limits.maxSubscriptionsPerSocket} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED' } })];
+        }
+        const parsed = parseAndValidate(schema, payload.query, operationLimits);
+        if ('errors' in parsed) return parsed.errors.map(toFormattedGraphQLError(formatError));
+        const cost = operationCost(schema, parsed.document, payload.variables ?? undefined, payload.operationName ?? undefined);
+        const tooCostly = costError(cost, limits.maxCost);
+        if (tooCostly) return [tooCostly];
+        active.add(id);
+        const viewer = ctx.extra.viewer!;
+        const contextValue: Context = {
+          viewer,
+          requestId: randomUUID(),
+          services,
+          // Subscriptions live long: no loader cache, or events would show stale data.
+          loaders: createLoaders(services, viewer.id, { cache: false }),
+        };
+        const args: ExecutionArgs = {
+          schema,
+          document: parsed.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue,
+        };
+        return args;
+      },
+      // Errors over WebSocket go through the same formatError as over HTTP.
+      onOperation: async (_ctx, _id, _payload, _args, pending) => {
+        const result = await pending;
+        const format = <R extends { errors?: readonly GraphQLError[] }>(r: R): R =>
+          r.errors ? { ...r, errors: r.errors.map(toFormattedGraphQLError(formatError)) } : r;
+        if (Symbol.asyncIterator in result) return mapAsyncIterable(result, format);
+        return format(result);
+      },
+      onComplete: (ctx, id) => {
+        ctx.extra.subscriptions?.delete(id);
+      },
+    },
+    wsServer,
+  );
+
+  const limitsPlugin: ApolloServerPlugin<Context> = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, operationName }) {
+          const err = costError(operationCost(schema, document, request.variables, operationName ?? undefined), limits.maxCost);
+          if (err) throw err;
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    formatError,
+    introspection: config.introspection,
+    hideSchemaDetailsFromClientErrors: production,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: limitRules(operationLimits),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      limitsPlugin,
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              // Close sockets with 1001 Going Away so clients reconnect elsewhere.
+              for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
+    ],
+    logger: { debug: () => undefined, info: () => undefined, warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+  });
+  await apollo.start();
+
+  expressApp.use((req, res, next) => {
+    const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
+    res.setHeader('x-request-id', id);
+    (req as unknown as { id: string }).id = id;
+    next();
+  });
+  expressApp.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  expressApp.get('/readyz', async (_req, res) => {
+    try {
+      await dataSource.query('SELECT 1');
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+  expressApp.use(
+    '/graphql',
+    express.json({ limit: limits.maxBodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const viewer = await viewerFrom(req.headers.authorization);
+        return {
+          viewer,
+          requestId: (req as unknown as { id: string }).id,
+          services,
+          loaders: createLoaders(services, viewer?.id ?? null),
+        };
+      },
+    }),
+  );
+  // Malformed or oversized bodies: a 4xx with a GraphQL-shaped error, never a 500.
+  expressApp.use((err: { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) logger.error({ err }, 'unhandled http error');
+    const message =
+      err.type === 'entity.too.large' ? `Request body is over ${limits.maxBodyBytes} bytes` : status === 500 ? 'Internal server error' : 'Malformed request';
+    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
+  });
+
+  let url = '';
+  let wsUrl = '';
+  let closed = false;
+  return {
+    server,
+    get url() {
+      return url;
+    },
+    get wsUrl() {
+      return wsUrl;
+    },
+    dataSource,
+    services,
+    schema,
+    async listen(port = config.port, host = config.host) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      const address = server.address() as AddressInfo;
+      const shownHost = host === '0.0.0.0' ? 'localhost' : host;
+      url = `http://${shownHost}:${address.port}/graphql`;
+      wsUrl = `ws://${shownHost}:${address.port}/graphql`;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await apollo.stop();
+      wsServer.close();
+      await bus.close();
+      await database.close();
+    },
+  };
+}
+
+function toFormattedGraphQLError(formatError: ReturnType<typeof createFormatError>) {
+  return (error: GraphQLError): GraphQLError => {
+    const formatted = formatError(error.toJSON(), error);
+    return new GraphQLError(formatted.message, { extensions: formatted.extensions, path: formatted.path });
+  };
+}

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Every setting is typed and validated at start so a
+ * typo fails loudly with the variable's name instead of misbehaving later.
+ */
+const intVar = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const boolVar = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: intVar(4000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().url().optional(),
+  REDIS_URL: z.string().url().optional(),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  TOKEN_TTL_HOURS: intVar(24 * 7, 1),
+  DATA_DIR: z.string().default('.data'),
+  EMBEDDED_PG_PORT: intVar(54329, 1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DAILY_MESSAGE_REQUEST_LIMIT: intVar(20, 1),
+  MESSAGE_REQUEST_TTL_DAYS: intVar(30, 1),
+  NEW_ACCOUNT_HOURS: intVar(72, 0),
+  REPORT_BAN_THRESHOLD: intVar(5, 1),
+  EVENT_RETENTION_DAYS: intVar(30, 1),
+
+  MAX_BODY_BYTES: intVar(100 * 1024, 1024),
+  MAX_WS_FRAME_BYTES: intVar(64 * 1024, 1024),
+  MAX_QUERY_DEPTH: intVar(10, 1),
+  MAX_ALIASES: intVar(15, 1),
+  MAX_TOKENS: intVar(1000, 10),
+  MAX_COST: intVar(5000, 10),
+  MAX_SUBSCRIPTIONS_PER_SOCKET: intVar(20, 1),
+  WS_INIT_TIMEOUT_MS: intVar(3000, 100),
+  MESSAGE_RATE_PER_SECOND: intVar(5, 1),
+  MESSAGE_RATE_BURST: intVar(10, 1),
+  LOGIN_FAILURES_PER_15_MIN: intVar(10, 1),
+  GRAPHIQL: boolVar(false),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  /** Undefined means: start the embedded PostgreSQL under dataDir. */
+  databaseUrl?: string;
+  redisUrl?: string;
+  jwtSecret: string;
+  tokenTtlHours: number;
+  dataDir: string;
+  embeddedPgPort: number;
+  logLevel: Env['LOG_LEVEL'];
+  requests: { dailyLimit: number; ttlDays: number; newAccountHours: number };
+  moderation: { reportBanThreshold: number };
+  events: { retentionDays: number };
+  limits: {
+    maxBodyBytes: number;
+    maxWsFrameBytes: number;
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxCost: number;
+    maxSubscriptionsPerSocket: number;
+    wsInitTimeoutMs: number;
+    messageRatePerSecond: number;
+    messageRateBurst: number;
+    loginFailuresPer15Min: number;
+  };
+  /** Introspection, field suggestions and the IDE: off in production. */
+  introspection: boolean;
+  graphiql: boolean;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.JWT_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production');
+  }
+  if (production && !e.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration:\n  DATABASE_URL: required when NODE_ENV=production');
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  const config: Config = {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    jwtSecret: e.JWT_SECRET ?? persistedSecret(dataDir),
+    tokenTtlHours: e.TOKEN_TTL_HOURS,
+    dataDir,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    logLevel: e.LOG_LEVEL,
+    requests: {
+      dailyLimit: e.DAILY_MESSAGE_REQUEST_LIMIT,
+      ttlDays: e.MESSAGE_REQUEST_TTL_DAYS,
+      newAccountHours: e.NEW_ACCOUNT_HOURS,
+    },
+    moderation: { reportBanThreshold: e.REPORT_BAN_THRESHOLD },
+    events: { retentionDays: e.EVENT_RETENTION_DAYS },
+    limits: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxWsFrameBytes: e.MAX_WS_FRAME_BYTES,
+      maxDepth: e.MAX_QUERY_DEPTH,
+      maxAliases: e.MAX_ALIASES,
+      maxTokens: e.MAX_TOKENS,
+      maxCost: e.MAX_COST,
+      maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
+      wsInitTimeoutMs: e.WS_INIT_TIMEOUT_MS,
+      messageRatePerSecond: e.MESSAGE_RATE_PER_SECOND,
+      messageRateBurst: e.MESSAGE_RATE_BURST,
+      loginFailuresPer15Min: e.LOGIN_FAILURES_PER_15_MIN,
+    },
+    introspection: !production,
+    graphiql: !production || e.GRAPHIQL,
+  };
+  return { ...config, ...overrides };
+}
+
+/**
+ * Without JWT_SECRET (development, embedded database) a secret is generated once and
+ * kept beside the embedded data, so tokens survive a restart.
+ */
+function persistedSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}

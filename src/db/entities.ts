@@ -1,0 +1,27 @@
+import { Block } from '../modules/relationships/block.entity';
+import { Conversation } from '../modules/conversations/conversation.entity';
+import { ConversationMember } from '../modules/conversations/conversation-member.entity';
+import { Follow } from '../modules/relationships/follow.entity';
+import { Message } from '../modules/messages/message.entity';
+import { MessageRequest } from '../modules/requests/message-request.entity';
+import { MessagingBan } from '../modules/moderation/messaging-ban.entity';
+import { Notification } from '../modules/notifications/notification.entity';
+import { EventCounter, EventRecord } from '../modules/notifications/event.entity';
+import { Report } from '../modules/moderation/report.entity';
+import { User } from '../modules/users/user.entity';
+
+/** Entity classes, listed (not globbed) so the compiled and the TS CLI agree. */
+export const entities = [
+  User,
+  Follow,
+  Block,
+  Conversation,
+  ConversationMember,
+  Message,
+  MessageRequest,
+  Notification,
+  EventRecord,
+  EventCounter,
+  Report,
+  MessagingBan,
+];

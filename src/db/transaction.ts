@@ -1,0 +1,60 @@
+import type { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * A unit of work: one PostgreSQL transaction plus hooks. `beforeCommit` hooks run inside
+ * the transaction after the work (the event log writes its batch there, in a fixed lock
+ * order); `afterCommit` hooks run only once the commit succeeded (publishing to
+ * subscribers), so nobody hears of a change that was rolled back.
+ */
+export interface Tx {
+  readonly manager: EntityManager;
+  /** Values shared by hooks for this transaction only (e.g. the event outbox). */
+  readonly bag: Map<unknown, unknown>;
+  beforeCommit(fn: () => Promise<void>): void;
+  afterCommit(fn: () => void | Promise<void>): void;
+}
+
+// Serialization failures and deadlocks are safe to retry: nothing was committed.
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 4;
+
+export async function runInTransaction<T>(dataSource: DataSource, work: (tx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const before: Array<() => Promise<void>> = [];
+    const after: Array<() => void | Promise<void>> = [];
+    try {
+      const result = await dataSource.transaction(async (manager) => {
+        const tx: Tx = {
+          manager,
+          bag: new Map(),
+          beforeCommit: (fn) => before.push(fn),
+          afterCommit: (fn) => after.push(fn),
+        };
+        const value = await work(tx);
+        for (let i = 0; i < before.length; i++) await before[i]();
+        return value;
+      });
+      for (const fn of after) {
+        try {
+          await fn();
+        } catch {
+          // After-commit work is best effort: the change is durable and the event log
+          // lets clients catch up; a publish failure must not fail the mutation.
+        }
+      }
+      return result;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) continue;
+      throw err;
+    }
+  }
+}
+
+/** Postgres unique_violation on a named constraint or index. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  const code = e.code ?? e.driverError?.code;
+  const name = e.constraint ?? e.driverError?.constraint;
+  return code === '23505' && (!constraint || name === constraint);
+}

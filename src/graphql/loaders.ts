@@ -1,0 +1,18 @@
+import { createRelationshipLoaders } from '../modules/relationships/relationships.loaders';
+import { createUserLoaders } from '../modules/users/users.loaders';
+import type { Services } from '../services';
+
+/** Every per-request DataLoader, built fresh for each HTTP request or subscription event. */
+export interface LoaderOptions {
+  /** False for subscriptions, which live long and must not serve stale rows. */
+  cache: boolean;
+}
+
+export function createLoaders(services: Services, viewerId: string | null, opts: LoaderOptions = { cache: true }) {
+  return {
+    ...createUserLoaders(services.users, opts),
+    ...createRelationshipLoaders(services.relationships, viewerId, opts),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

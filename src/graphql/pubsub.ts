@@ -1,0 +1,70 @@
+import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+/** What travels to subscribers: one account's event, as written to its event log. */
+export interface UserEvent {
+  userId: string;
+  cursor: string;
+  type: string;
+  payload: Record<string, unknown>;
+  /** ms since epoch at publish, for the publish-lag metric. */
+  publishedAt: number;
+}
+
+export type EventBus = PubSub<{ user: [userId: string, event: UserEvent] }>;
+
+export interface Bus {
+  pubsub: EventBus;
+  close(): Promise<void>;
+}
+
+/**
+ * In-process by default; with REDIS_URL every instance publishes to and hears from Redis.
+ * A Redis outage must never fail or stall a mutation: publishes are fire-and-forget with
+ * no offline queue, and clients recover what they missed from `events(after)`.
+ */
+export function createBus(redisUrl: string | undefined, logger: Logger): Bus {
+  if (!redisUrl) return { pubsub: createPubSub(), close: async () => undefined };
+
+  const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false };
+  const publishClient = new Redis(redisUrl, options);
+  // The subscriber keeps an offline queue so SUBSCRIBE is re-sent after a reconnect.
+  const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: null, autoResubscribe: true });
+  for (const [name, client] of [['publish', publishClient], ['subscribe', subscribeClient]] as const) {
+    client.on('error', (err) => logger.warn({ err: err.message, client: name }, 'redis error'));
+  }
+  // The event target calls publish/subscribe without handling their promises; these
+  // wrappers keep a refused publish from becoming an unhandled rejection.
+  const safePublish = {
+    publish: (channel: string, message: string) =>
+      publishClient.publish(channel, message).catch((err: Error) => {
+        logger.warn({ err: err.message }, 'redis publish failed; clients will catch up from the event log');
+        return 0;
+      }),
+  };
+  const safeSubscribe = new Proxy(subscribeClient, {
+    get(target, prop, receiver) {
+      if (prop === 'subscribe' || prop === 'unsubscribe') {
+        return (...channels: string[]) =>
+          (target[prop] as (...c: string[]) => Promise<unknown>)(...channels).catch((err: Error) =>
+            logger.warn({ err: err.message }, `redis ${String(prop)} failed`),
+          );
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const eventTarget = createRedisEventTarget({
+    publishClient: safePublish as unknown as Redis,
+    subscribeClient: safeSubscribe,
+  });
+  return {
+    pubsub: createPubSub({ eventTarget }),
+    close: async () => {
+      publishClient.disconnect();
+      subscribeClient.disconnect();
+    },
+  };
+}

@@ -1,0 +1,11 @@
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** A malformed id is treated exactly like an unknown one: NOT_FOUND, never a SQL error. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** Key of an unordered pair: both directions of a relationship are one lookup. */
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a},${b}` : `${b},${a}`;
+}

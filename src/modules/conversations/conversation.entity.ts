@@ -1,0 +1,43 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export enum ConversationStatus {
+  /** Opened by a message request that has not been accepted. */
+  REQUEST = 'REQUEST',
+  OPEN = 'OPEN',
+}
+
+/**
+ * A one-to-one conversation; at most one per pair of accounts (sorted pair is unique).
+ * `lastSeq` is the per-conversation message counter: taking the next value locks the row,
+ * which gives every reader the same total order.
+ */
+@Entity('conversations')
+@Index('conversations_pair_key', ['userLowId', 'userHighId'], { unique: true })
+export class Conversation {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'user_low_id', type: 'uuid' })
+  userLowId: string;
+
+  @Column({ name: 'user_high_id', type: 'uuid' })
+  userHighId: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: ConversationStatus;
+
+  @Column({ name: 'last_seq', type: 'bigint', default: 0 })
+  lastSeq: string;
+
+  @Column({ name: 'last_message_id', type: 'uuid', nullable: true })
+  lastMessageId: string | null;
+
+  @Column({ name: 'last_message_at', type: 'timestamptz', nullable: true })
+  lastMessageAt: Date | null;
+
+  @Column({ name: 'opened_at', type: 'timestamptz', nullable: true })
+  openedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

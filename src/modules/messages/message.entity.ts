@@ -1,0 +1,35 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+@Entity('messages')
+@Index('messages_conversation_seq_key', ['conversationId', 'seq'], { unique: true })
+@Index('messages_sender_client_id_key', ['senderId', 'clientMessageId'], {
+  unique: true,
+  where: 'client_message_id IS NOT NULL',
+})
+export class Message {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'conversation_id', type: 'uuid' })
+  conversationId: string;
+
+  /** Position in the conversation's total order (1, 2, 3 …). */
+  @Column({ type: 'bigint' })
+  seq: string;
+
+  @Column({ name: 'sender_id', type: 'uuid' })
+  senderId: string;
+
+  @Column({ type: 'text' })
+  text: string;
+
+  @Column({ name: 'client_message_id', type: 'varchar', length: 64, nullable: true })
+  clientMessageId: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  /** When the recipient's read pointer passed this message (never set for a pending request). */
+  @Column({ name: 'seen_at', type: 'timestamptz', nullable: true })
+  seenAt: Date | null;
+}

@@ -1,0 +1,53 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export enum ReportReason {
+  SPAM = 'SPAM',
+  HARASSMENT = 'HARASSMENT',
+  HATE = 'HATE',
+  SEXUAL_CONTENT = 'SEXUAL_CONTENT',
+  MINOR_SAFETY = 'MINOR_SAFETY',
+  OTHER = 'OTHER',
+}
+
+export enum ReportStatus {
+  OPEN = 'OPEN',
+  RESOLVED = 'RESOLVED',
+}
+
+@Entity('reports')
+@Index('reports_reported_created_idx', ['reportedId', 'createdAt'])
+@Index('reports_status_created_idx', ['status', 'createdAt'])
+export class Report {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'reporter_id', type: 'uuid' })
+  reporterId: string;
+
+  @Column({ name: 'reported_id', type: 'uuid' })
+  reportedId: string;
+
+  @Column({ type: 'varchar', length: 20 })
+  reason: ReportReason;
+
+  @Column({ name: 'message_id', type: 'uuid', nullable: true })
+  messageId: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  details: string | null;
+
+  @Column({ type: 'varchar', length: 12, default: ReportStatus.OPEN })
+  status: ReportStatus;
+
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  resolution: string | null;
+
+  @Column({ name: 'resolved_by_id', type: 'uuid', nullable: true })
+  resolvedById: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'resolved_at', type: 'timestamptz', nullable: true })
+  resolvedAt: Date | null;
+}

@@ -1,0 +1,17 @@
+import DataLoader from 'dataloader';
+import type { Relationship, RelationshipsService } from './relationships.service';
+
+/** Per-request loaders; `relationship` is the viewer's relationship to each loaded account. */
+export function createRelationshipLoaders(relationships: RelationshipsService, viewerId: string | null, opts: { cache: boolean }) {
+  return {
+    followCounts: new DataLoader<string, { followers: number; following: number }>(async (ids) => {
+      const counts = await relationships.counts(ids);
+      return ids.map((id) => counts.get(id)!);
+    }, opts),
+    relationship: new DataLoader<string, Relationship | null>(async (ids) => {
+      if (!viewerId) return ids.map(() => null);
+      const rels = await relationships.between(viewerId, ids);
+      return ids.map((id) => rels.get(id) ?? null);
+    }, opts),
+  };
+}

@@ -1,0 +1,165 @@
+import type { DataSource } from 'typeorm';
+import { runInTransaction, type Tx } from '../../db/transaction';
+import { badInput } from '../../graphql/errors';
+import { pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
+import type { UsersService } from '../users/users.service';
+import type { User } from '../users/user.entity';
+
+/** How account A stands to account B, both directions at once. */
+export interface Relationship {
+  aFollowsB: boolean;
+  bFollowsA: boolean;
+  aBlocksB: boolean;
+  bBlocksA: boolean;
+}
+
+export const NO_RELATIONSHIP: Relationship = { aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: false };
+
+/** Other modules react to a block inside the same transaction (requests leave folders…). */
+export type BlockHook = (tx: Tx, blockerId: string, blockedId: string) => Promise<void>;
+
+export class RelationshipsService {
+  private readonly blockHooks: BlockHook[] = [];
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+  ) {}
+
+  onBlock(hook: BlockHook): void {
+    this.blockHooks.push(hook);
+  }
+
+  /**
+   * The one batched lookup every rule uses: A's relationship to each of `others`, in two
+   * statements whatever the number of others.
+   */
+  async between(a: string, others: readonly string[], manager = this.dataSource.manager): Promise<Map<string, Relationship>> {
+    const result = new Map<string, Relationship>(others.map((b) => [b, { ...NO_RELATIONSHIP }]));
+    if (others.length === 0) return result;
+    const ids = [...new Set(others)];
+    const [follows, blocks] = await Promise.all([
+      manager.query(
+        `SELECT follower_id, followee_id FROM follows
+          WHERE (follower_id = $1 AND followee_id = ANY($2::uuid[])) OR (followee_id = $1 AND follower_id = ANY($2::uuid[]))`,
+        [a, ids],
+      ),
+      manager.query(
+        `SELECT blocker_id, blocked_id FROM blocks
+          WHERE (blocker_id = $1 AND blocked_id = ANY($2::uuid[])) OR (blocked_id = $1 AND blocker_id = ANY($2::uuid[]))`,
+        [a, ids],
+      ),
+    ]);
+    for (const f of follows as Array<{ follower_id: string; followee_id: string }>) {
+      if (f.follower_id === a) result.get(f.followee_id)!.aFollowsB = true;
+      else result.get(f.follower_id)!.bFollowsA = true;
+    }
+    for (const b of blocks as Array<{ blocker_id: string; blocked_id: string }>) {
+      if (b.blocker_id === a) result.get(b.blocked_id)!.aBlocksB = true;
+      else result.get(b.blocker_id)!.bBlocksA = true;
+    }
+    return result;
+  }
+
+  async betweenOne(a: string, b: string, manager = this.dataSource.manager): Promise<Relationship> {
+    return (await this.between(a, [b], manager)).get(b)!;
+  }
+
+  /** Idempotent: the primary key absorbs repeats and races. */
+  async follow(viewerId: string, userId: string): Promise<User> {
+    const target = await this.users.requireById(userId);
+    if (target.id === viewerId) throw badInput('You cannot follow yourself', 'userId');
+    const rel = await this.betweenOne(viewerId, target.id);
+    if (rel.aBlocksB) throw badInput('Unblock this account before following it', 'userId');
+    // A blocked account cannot follow its blocker; answer as if the account did not exist.
+    if (rel.bBlocksA) throw badInput('You cannot follow this account', 'userId');
+    await this.dataSource.query(
+      'INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+      [viewerId, target.id],
+    );
+    return target;
+  }
+
+  async unfollow(viewerId: string, userId: string): Promise<User> {
+    const target = await this.users.requireById(userId);
+    await this.dataSource.query('DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2', [viewerId, target.id]);
+    return target;
+  }
+
+  /** Blocking also removes follows both ways; unblocking restores nothing. */
+  async block(viewerId: string, userId: string): Promise<User> {
+    const target = await this.users.requireById(userId);
+    if (target.id === viewerId) throw badInput('You cannot block yourself', 'userId');
+    await runInTransaction(this.dataSource, async (tx) => {
+      await this.blockInTx(tx, viewerId, target.id);
+    });
+    return target;
+  }
+
+  /** For callers that block as part of a larger transaction (delete-and-block, report). */
+  async blockInTx(tx: Tx, blockerId: string, blockedId: string): Promise<void> {
+    await tx.manager.query('INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+      blockerId,
+      blockedId,
+    ]);
+    await tx.manager.query(
+      `DELETE FROM follows WHERE (follower_id = $1 AND followee_id = $2) OR (follower_id = $2 AND followee_id = $1)`,
+      [blockerId, blockedId],
+    );
+    for (const hook of this.blockHooks) await hook(tx, blockerId, blockedId);
+  }
+
+  async unblock(viewerId: string, userId: string): Promise<User> {
+    const target = await this.users.requireById(userId);
+    await this.dataSource.query('DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2', [viewerId, target.id]);
+    return target;
+  }
+
+  async blockedUsers(viewerId: string, args: ConnectionArgs) {
+    return this.userList(
+      `SELECT blocked_id AS user_id, created_at FROM blocks WHERE blocker_id = $1`,
+      viewerId,
+      args,
+    );
+  }
+
+  async followers(userId: string, args: ConnectionArgs) {
+    return this.userList(`SELECT follower_id AS user_id, created_at FROM follows WHERE followee_id = $1`, userId, args);
+  }
+
+  async following(userId: string, args: ConnectionArgs) {
+    return this.userList(`SELECT followee_id AS user_id, created_at FROM follows WHERE follower_id = $1`, userId, args);
+  }
+
+  /** Newest first, keyset on (created_at, user_id); nodes are user ids for the loader. */
+  private async userList(base: string, ownerId: string, args: ConnectionArgs) {
+    const page = pageRequest(args, 2);
+    const dir = page.forward ? 'DESC' : 'ASC';
+    const cmp = page.forward ? '<' : '>';
+    const params: unknown[] = [ownerId, page.limit + 1];
+    let where = '';
+    if (page.cursor) {
+      params.push(page.cursor[0], page.cursor[1]);
+      where = ` AND (created_at, user_id) ${cmp} ($3::timestamptz, $4::uuid)`;
+    }
+    const rows: Array<{ user_id: string; created_at: Date }> = await this.dataSource.query(
+      `SELECT * FROM (${base}) s WHERE true${where} ORDER BY created_at ${dir}, user_id ${dir} LIMIT $2`,
+      params,
+    );
+    return toConnection(rows, page, (r) => [r.created_at.toISOString(), r.user_id], (r) => r.user_id);
+  }
+
+  /** Follower and following counts for many users in one statement each. */
+  async counts(userIds: readonly string[]): Promise<Map<string, { followers: number; following: number }>> {
+    const result = new Map(userIds.map((id) => [id, { followers: 0, following: 0 }]));
+    const rows: Array<{ id: string; followers: string; following: string }> = await this.dataSource.query(
+      `SELECT u.id,
+              (SELECT count(*) FROM follows f WHERE f.followee_id = u.id) AS followers,
+              (SELECT count(*) FROM follows f WHERE f.follower_id = u.id) AS following
+         FROM unnest($1::uuid[]) AS u(id)`,
+      [[...new Set(userIds)]],
+    );
+    for (const r of rows) result.set(r.id, { followers: Number(r.followers), following: Number(r.following) });
+    return result;
+  }
+}

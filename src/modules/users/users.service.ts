@@ -1,0 +1,190 @@
+import { In, type DataSource, type Repository } from 'typeorm';
+import { ADULT_AGE, MIN_MESSAGING_AGE, MIN_SIGN_UP_AGE, ageAt, isIsoDate } from '../../lib/age';
+import type { Clock } from '../../lib/clock';
+import { isUuid } from '../../lib/ids';
+import type { Limiter } from '../../lib/rate-limit';
+import { hasControlCharacters } from '../../lib/text';
+import { AppError, badInput, notFound } from '../../graphql/errors';
+import { pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
+import { isUniqueViolation } from '../../db/transaction';
+import { AuthService } from './auth.service';
+import { DirectMessagePolicy, Role, User } from './user.entity';
+import type { LogInInput, MessagingSettingsInput, SignUpInput, UpdateProfileInput } from './users.inputs';
+
+const USERNAME = /^[a-z0-9._]{2,24}$/;
+
+export class UsersService {
+  private readonly users: Repository<User>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly auth: AuthService,
+    private readonly clock: Clock,
+    private readonly loginLimiter: Limiter,
+    private readonly loginFailuresAllowed: number,
+  ) {
+    this.users = dataSource.getRepository(User);
+  }
+
+  async signUp(input: SignUpInput): Promise<{ token: string; user: User }> {
+    const username = normaliseUsername(input.username);
+    if (!USERNAME.test(username)) {
+      throw badInput('Username must be 2–24 characters of a-z, 0-9, "." and "_"', 'username');
+    }
+    if (input.password.length < 8 || input.password.length > 128) {
+      throw badInput('Password must be 8–128 characters', 'password');
+    }
+    const displayName = checkDisplayName(input.displayName);
+    if (!isIsoDate(input.birthDate)) throw badInput('Birth date must be a date in YYYY-MM-DD form', 'birthDate');
+    const now = this.clock.now();
+    const age = ageAt(input.birthDate, now);
+    if (new Date(`${input.birthDate}T00:00:00Z`) > now || age > 130) throw badInput('Birth date is not plausible', 'birthDate');
+    if (age < MIN_SIGN_UP_AGE) throw badInput(`You must be at least ${MIN_SIGN_UP_AGE} to sign up`, 'birthDate');
+
+    const passwordHash = await this.auth.hashPassword(input.password);
+    const user = this.users.create({
+      username,
+      displayName,
+      avatarUrl: null,
+      birthDate: input.birthDate,
+      passwordHash,
+      verified: false,
+      role: Role.USER,
+      directMessagePolicy: age >= ADULT_AGE ? DirectMessagePolicy.EVERYONE : DirectMessagePolicy.NOBODY,
+      createdAt: now,
+    });
+    try {
+      await this.users.insert(user);
+    } catch (err) {
+      if (isUniqueViolation(err, 'users_username_key')) throw badInput('That username is taken', 'username');
+      throw err;
+    }
+    return { token: await this.auth.issueToken(user.id), user };
+  }
+
+  /**
+   * The same answer for an unknown username and a wrong password, in the same time.
+   * Failures are counted per username in PostgreSQL, so throttling holds across instances.
+   */
+  async logIn(input: LogInInput): Promise<{ token: string; user: User }> {
+    const username = normaliseUsername(input.username).slice(0, 64);
+    const key = `login:${username}`;
+    const gate = await this.loginLimiter.check(key, this.loginFailuresAllowed);
+    if (!gate.allowed) {
+      throw new AppError('RATE_LIMITED', 'Too many failed log-in attempts; try again later', { retryAfter: gate.retryAfter });
+    }
+    const user = USERNAME.test(username) ? await this.users.findOneBy({ username }) : null;
+    const ok = await this.auth.verifyPassword(user?.passwordHash ?? null, input.password.slice(0, 256));
+    if (!user || !ok) {
+      const spent = await this.loginLimiter.consume(key);
+      if (!spent.allowed) {
+        throw new AppError('RATE_LIMITED', 'Too many failed log-in attempts; try again later', { retryAfter: spent.retryAfter });
+      }
+      throw new AppError('UNAUTHENTICATED', 'Wrong username or password');
+    }
+    await this.loginLimiter.reset(key);
+    return { token: await this.auth.issueToken(user.id), user };
+  }
+
+  async byId(id: string): Promise<User | null> {
+    return isUuid(id) ? this.users.findOneBy({ id }) : null;
+  }
+
+  async requireById(id: string): Promise<User> {
+    const user = await this.byId(id);
+    if (!user) throw notFound('User not found');
+    return user;
+  }
+
+  async byIds(ids: readonly string[]): Promise<User[]> {
+    const valid = ids.filter(isUuid);
+    return valid.length ? this.users.findBy({ id: In(valid) }) : [];
+  }
+
+  async byUsername(username: string): Promise<User | null> {
+    const name = normaliseUsername(username);
+    return USERNAME.test(name) ? this.users.findOneBy({ username: name }) : null;
+  }
+
+  /** Prefix match on username or display name, ordered by username (keyset). */
+  async search(query: string, args: ConnectionArgs) {
+    const q = query.trim().toLowerCase();
+    if (q.length < 1 || q.length > 50 || hasControlCharacters(q)) throw badInput('Query must be 1–50 characters', 'query');
+    const page = pageRequest(args, 1);
+    const pattern = q.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+    const qb = this.users
+      .createQueryBuilder('u')
+      .where('(u.username LIKE :pattern OR lower(u.display_name) LIKE :pattern)', { pattern })
+      .orderBy('u.username', page.forward ? 'ASC' : 'DESC')
+      .limit(page.limit + 1);
+    if (page.cursor) qb.andWhere(`u.username ${page.forward ? '>' : '<'} :after`, { after: page.cursor[0] });
+    const rows = await qb.getMany();
+    return toConnection(rows, page, (u) => [u.username]);
+  }
+
+  async updateProfile(viewerId: string, input: UpdateProfileInput): Promise<User> {
+    const patch: Partial<User> = {};
+    if (input.displayName != null) patch.displayName = checkDisplayName(input.displayName);
+    if (input.avatarUrl !== undefined) patch.avatarUrl = input.avatarUrl === null ? null : checkAvatarUrl(input.avatarUrl);
+    if (Object.keys(patch).length) await this.users.update({ id: viewerId }, patch);
+    return this.requireById(viewerId);
+  }
+
+  /** 16–17 may choose NOBODY or FOLLOWING; under 16 only NOBODY; adults anything. */
+  async updateMessagingSettings(viewerId: string, input: MessagingSettingsInput): Promise<User> {
+    const user = await this.requireById(viewerId);
+    const age = ageAt(user.birthDate, this.clock.now());
+    const policy = input.directMessagePolicy;
+    if (age < MIN_MESSAGING_AGE && policy !== DirectMessagePolicy.NOBODY) {
+      throw badInput(`Direct messages are unavailable under ${MIN_MESSAGING_AGE}`, 'directMessagePolicy');
+    }
+    if (age < ADULT_AGE && policy === DirectMessagePolicy.EVERYONE) {
+      throw badInput('Accounts under 18 can allow messages only from people they follow', 'directMessagePolicy');
+    }
+    await this.users.update({ id: viewerId }, { directMessagePolicy: policy });
+    user.directMessagePolicy = policy;
+    return user;
+  }
+
+  async setRole(username: string, role: Role): Promise<User> {
+    const user = await this.byUsername(username);
+    if (!user) throw notFound(`No user ${username}`);
+    await this.users.update({ id: user.id }, { role });
+    return { ...user, role };
+  }
+
+  async setVerified(userId: string, verified: boolean): Promise<User> {
+    const user = await this.requireById(userId);
+    await this.users.update({ id: user.id }, { verified });
+    return { ...user, verified };
+  }
+
+  async requireModerator(viewerId: string): Promise<User> {
+    const user = await this.requireById(viewerId);
+    if (user.role !== Role.MODERATOR) throw new AppError('FORBIDDEN', 'Moderators only');
+    return user;
+  }
+}
+
+export function normaliseUsername(raw: string): string {
+  return raw.trim().toLowerCase();
+}
+
+function checkDisplayName(raw: string): string {
+  const name = raw.trim();
+  if (name.length < 1 || [...name].length > 50 || hasControlCharacters(name)) {
+    throw badInput('Display name must be 1–50 characters without control characters', 'displayName');
+  }
+  return name;
+}
+
+function checkAvatarUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw badInput('Avatar must be an https URL', 'avatarUrl');
+  }
+  if (url.protocol !== 'https:' || raw.length > 2048) throw badInput('Avatar must be an https URL', 'avatarUrl');
+  return url.toString();
+}
