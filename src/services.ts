@@ -9,6 +9,9 @@ import { AuthService } from './modules/users/auth.service';
 import { UsersService } from './modules/users/users.service';
 import { RelationshipsService } from './modules/relationships/relationships.service';
 import { EventsService } from './modules/notifications/events.service';
+import { ConversationsService } from './modules/conversations/conversations.service';
+import { MessagesService } from './modules/messages/messages.service';
+import { BansService } from './modules/moderation/bans.service';
 
 export interface ServiceDeps {
   dataSource: DataSource;
@@ -27,7 +30,10 @@ export function createServices(deps: ServiceDeps) {
   const users = new UsersService(dataSource, auth, clock, loginLimiter, config.limits.loginFailuresPer15Min);
   const relationships = new RelationshipsService(dataSource, users);
   const events = new EventsService(dataSource, deps.pubsub, clock);
-  return { config, clock, auth, users, relationships, events, pubsub: deps.pubsub, logger: deps.logger };
+  const conversations = new ConversationsService(dataSource);
+  const messages = new MessagesService(dataSource);
+  const bans = new BansService(dataSource, clock);
+  return { config, clock, auth, users, relationships, events, conversations, messages, bans, pubsub: deps.pubsub, logger: deps.logger };
 }
 
 export type Services = ReturnType<typeof createServices>;

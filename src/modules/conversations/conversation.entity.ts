@@ -1,3 +1,4 @@
+import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export enum ConversationStatus {
@@ -11,9 +12,11 @@ export enum ConversationStatus {
  * `lastSeq` is the per-conversation message counter: taking the next value locks the row,
  * which gives every reader the same total order.
  */
+@ObjectType({ description: 'A one-to-one conversation, seen from the viewer (otherParticipant, unreadCount).' })
 @Entity('conversations')
 @Index('conversations_pair_key', ['userLowId', 'userHighId'], { unique: true })
 export class Conversation {
+  @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
@@ -38,6 +41,7 @@ export class Conversation {
   @Column({ name: 'opened_at', type: 'timestamptz', nullable: true })
   openedAt: Date | null;
 
+  @Field()
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

@@ -1,5 +1,7 @@
+import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+@ObjectType({ description: 'A message; `sender`, `status` and `seenAt` are resolved per viewer.' })
 @Entity('messages')
 @Index('messages_conversation_seq_key', ['conversationId', 'seq'], { unique: true })
 @Index('messages_sender_client_id_key', ['senderId', 'clientMessageId'], {
@@ -7,6 +9,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
   where: 'client_message_id IS NOT NULL',
 })
 export class Message {
+  @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
@@ -20,12 +23,15 @@ export class Message {
   @Column({ name: 'sender_id', type: 'uuid' })
   senderId: string;
 
+  @Field()
   @Column({ type: 'text' })
   text: string;
 
+  @Field(() => String, { nullable: true })
   @Column({ name: 'client_message_id', type: 'varchar', length: 64, nullable: true })
   clientMessageId: string | null;
 
+  @Field()
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -1,0 +1,30 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Clock } from '../../lib/clock';
+
+export interface ActiveBan {
+  /** Null: until a moderator lifts it. */
+  until: Date | null;
+}
+
+/** Messaging bans as read by the send rules. (Moderator operations live in moderation.service.) */
+export class BansService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  async activeBans(userIds: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<Map<string, ActiveBan>> {
+    const result = new Map<string, ActiveBan>();
+    if (!userIds.length) return result;
+    const rows: Array<{ user_id: string; until: Date | null }> = await manager.query(
+      `SELECT user_id, until FROM messaging_bans WHERE user_id = ANY($1::uuid[]) AND (until IS NULL OR until > $2)`,
+      [[...new Set(userIds)], this.clock.now()],
+    );
+    for (const r of rows) result.set(r.user_id, { until: r.until });
+    return result;
+  }
+
+  async activeBan(userId: string, manager?: EntityManager): Promise<ActiveBan | null> {
+    return (await this.activeBans([userId], manager)).get(userId) ?? null;
+  }
+}
