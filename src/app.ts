@@ -24,6 +24,7 @@ import { AuthService } from './modules/users/auth.service';
 import { createServices, type Services } from './services';
 import type { Context, Viewer } from './graphql/context';
 import { mapAsyncIterable } from './graphql/async-iterable';
+import { graphiqlRouter } from './graphql/graphiql';
 
 export interface AppOptions {
   clock?: Clock;
@@ -186,6 +187,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       res.status(503).json({ status: 'database unreachable' });
     }
   });
+  expressApp.use(graphiqlRouter(config, schema)); // GET /graphql from a browser: the IDE (before Apollo)
   expressApp.use(
     '/graphql',
     express.json({ limit: limits.maxBodyBytes }),

@@ -12,6 +12,10 @@ import { EventsService } from './modules/notifications/events.service';
 import { ConversationsService } from './modules/conversations/conversations.service';
 import { MessagesService } from './modules/messages/messages.service';
 import { BansService } from './modules/moderation/bans.service';
+import { ModerationService } from './modules/moderation/moderation.service';
+import { NotificationsService } from './modules/notifications/notifications.service';
+import { BadgeService } from './modules/notifications/badge.service';
+import { RequestsService } from './modules/requests/requests.service';
 
 export interface ServiceDeps {
   dataSource: DataSource;
@@ -30,10 +34,16 @@ export function createServices(deps: ServiceDeps) {
   const users = new UsersService(dataSource, auth, clock, loginLimiter, config.limits.loginFailuresPer15Min);
   const relationships = new RelationshipsService(dataSource, users);
   const events = new EventsService(dataSource, deps.pubsub, clock);
-  const conversations = new ConversationsService(dataSource);
-  const messages = new MessagesService(dataSource);
+  const conversations = new ConversationsService(dataSource, { clock, events });
   const bans = new BansService(dataSource, clock);
-  return { config, clock, auth, users, relationships, events, conversations, messages, bans, pubsub: deps.pubsub, logger: deps.logger };
+  const messages = new MessagesService(dataSource, { clock, events, conversations, bans, relationships, users });
+  // Bursts of `messageRateBurst` sends, refilled over burst / rate seconds (see SendRateLimit).
+  const sendLimiter = new Limiter(pool, 'send', config.limits.messageRateBurst, config.limits.messageRateBurst / config.limits.messageRatePerSecond);
+  const moderation = new ModerationService(dataSource, clock, config.moderation, users, relationships, conversations, sendLimiter);
+  const notifications = new NotificationsService(dataSource, events, clock);
+  const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, bans, notifications, events);
+  const badge = new BadgeService(requests, conversations, notifications);
+  return { config, clock, auth, users, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -2,7 +2,12 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
+import { types } from 'pg';
 import { entities } from './entities';
+
+// DATE columns (birth dates) stay 'YYYY-MM-DD' strings in raw queries too: pg would
+// otherwise make a Date at local midnight and shift the day in some time zones.
+types.setTypeParser(types.builtins.DATE, (value: string) => value);
 
 export interface DataSourceOptions {
   url: string;

@@ -1,5 +1,8 @@
 import { createRelationshipLoaders } from '../modules/relationships/relationships.loaders';
 import { createUserLoaders } from '../modules/users/users.loaders';
+import { createRequestLoaders } from '../modules/requests/requests.loaders';
+import { createConversationLoaders } from '../modules/conversations/conversations.loaders';
+import { createMessageLoaders } from '../modules/messages/messages.loaders';
 import type { Services } from '../services';
 
 /** Every per-request DataLoader, built fresh for each HTTP request or subscription event. */
@@ -12,6 +15,9 @@ export function createLoaders(services: Services, viewerId: string | null, opts:
   return {
     ...createUserLoaders(services.users, opts),
     ...createRelationshipLoaders(services.relationships, viewerId, opts),
+    ...createRequestLoaders(services.requests, services.conversations, opts),
+    ...createConversationLoaders(services.conversations, viewerId, opts),
+    ...createMessageLoaders(services.messages, opts),
   };
 }
 

@@ -31,8 +31,11 @@ export interface Connection<T> {
   totalCount?: number;
 }
 
-/** Builds `XConnection` / `XEdge` object types for a node type. */
-export function ConnectionType<T extends object>(node: ClassType<T>, name = node.name) {
+/**
+ * Builds `XConnection` / `XEdge` object types for a node type; `withTotalCount` adds an
+ * exact `totalCount`.
+ */
+export function ConnectionType<T extends object>(node: ClassType<T>, name = node.name, withTotalCount = false) {
   @ObjectType(`${name}Edge`)
   class Edge {
     @Field() cursor: string;
@@ -43,7 +46,14 @@ export function ConnectionType<T extends object>(node: ClassType<T>, name = node
     @Field(() => [Edge]) edges: Edge[];
     @Field(() => PageInfo) pageInfo: PageInfo;
   }
-  return Conn;
+  if (!withTotalCount) return Conn;
+  @ObjectType(`${name}Connection`)
+  class CountedConn {
+    @Field(() => [Edge]) edges: Edge[];
+    @Field(() => PageInfo) pageInfo: PageInfo;
+    @Field(() => Int, { description: 'Exact number of items in the whole list.' }) totalCount: number;
+  }
+  return CountedConn;
 }
 
 /**

@@ -1,10 +1,16 @@
 import 'reflect-metadata';
 import { buildSchema } from 'type-graphql';
+import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
 import { RelationshipsResolver } from '../modules/relationships/relationships.resolver';
 import { UsersResolver } from '../modules/users/users.resolver';
+import { MessageButtonResolver, RequestsResolver } from '../modules/requests/requests.resolver';
+import { NotificationsResolver } from '../modules/notifications/notifications.resolver';
+import { ModerationResolver } from '../modules/moderation/moderation.resolver';
+import { ConversationsResolver } from '../modules/conversations/conversations.resolver';
+import { MessagesResolver } from '../modules/messages/messages.resolver';
 
-export const resolvers = [UsersResolver, RelationshipsResolver] as const;
+export const resolvers = [UsersResolver, RelationshipsResolver, RequestsResolver, MessageButtonResolver, NotificationsResolver, ModerationResolver, ConversationsResolver, MessagesResolver] as const;
 
 let cached: Promise<GraphQLSchema> | null = null;
 
@@ -14,6 +20,10 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
     resolvers: [...resolvers] as unknown as [Function, ...Function[]],
     validate: false,
     emitSchemaFile: false,
+    // Required by type-graphql whenever a schema has subscriptions. Ours never use topics:
+    // each subscription's `subscribe` reads the app's own event stream (EventsService),
+    // so this one schema can serve every app instance in a process.
+    pubSub: createPubSub(),
   });
   return cached;
 }

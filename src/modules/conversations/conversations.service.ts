@@ -1,15 +1,36 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Tx } from '../../db/transaction';
-import { notFound } from '../../graphql/errors';
+import { runInTransaction, type Tx } from '../../db/transaction';
+import { badInput, notFound } from '../../graphql/errors';
+import { pageRequest, toConnection, type Connection, type ConnectionArgs } from '../../graphql/pagination';
+import type { Clock } from '../../lib/clock';
 import { isUuid, pairKey } from '../../lib/ids';
+import { EventType, type EventsService } from '../notifications/events.service';
 import { Conversation, ConversationStatus } from './conversation.entity';
+
+/**
+ * "Unread" everywhere: messages from the other participant past the member's read pointer.
+ * `seen_at IS NULL` never changes the answer (seen_at is only ever set at or below the
+ * reader's pointer) but lets PostgreSQL use the small partial index messages_unseen_idx
+ * instead of walking a long history.
+ */
+const UNREAD_MESSAGES = `messages msg
+   WHERE msg.conversation_id = m.conversation_id AND msg.sender_id = m.other_user_id
+     AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL`;
+
+export interface ConversationsDeps {
+  clock: Clock;
+  events: EventsService;
+}
 
 /**
  * Conversations and their members. One conversation per pair of accounts: a request
  * creates it in REQUEST state; accepting opens it, which puts it in both inboxes.
  */
 export class ConversationsService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly deps: ConversationsDeps,
+  ) {}
 
   /**
    * Serialises everything that changes how a pair of accounts stands (requests both ways,
@@ -86,4 +107,132 @@ export class ConversationsService {
     if (!conversation || !ConversationsService.isParticipant(conversation, viewerId)) throw notFound('Conversation not found');
     return conversation;
   }
+
+  /**
+   * Whether the viewer may read the conversation. Participants of an open conversation
+   * always may. A conversation still in REQUEST state is readable by a participant who
+   * sent a request in it, and by the recipient only while the other party's request is
+   * pending (not deleted, not expired): a deleted or expired request takes it away.
+   * Anything else answers NOT_FOUND, exactly as if it did not exist.
+   */
+  async requireReadable(viewerId: string, conversationId: string, manager: EntityManager = this.dataSource.manager): Promise<Conversation> {
+    const conversation = await this.requireParticipant(viewerId, conversationId, manager);
+    if (conversation.status === ConversationStatus.OPEN) return conversation;
+    const other = ConversationsService.otherParticipant(conversation, viewerId);
+    const [{ readable }] = await manager.query(
+      `SELECT EXISTS (
+         SELECT 1 FROM message_requests
+          WHERE (sender_id = $1 AND recipient_id = $2)
+             OR (sender_id = $2 AND recipient_id = $1 AND status = 'PENDING' AND deleted_at IS NULL AND expires_at > $3)
+       ) AS readable`,
+      [viewerId, other, this.deps.clock.now()],
+    );
+    if (!readable) throw notFound('Conversation not found');
+    return conversation;
+  }
+
+  /**
+   * The inbox: the viewer's open conversations not deleted by the viewer, most recent
+   * activity first. One range scan of conversation_members_inbox_idx, keyset on
+   * (activity_at, conversation_id); the cursor keeps microseconds so no row is skipped.
+   */
+  async inbox(viewerId: string, args: ConnectionArgs): Promise<Connection<Conversation>> {
+    const page = pageRequest(args, 2);
+    const dir = page.forward ? 'DESC' : 'ASC';
+    const params: unknown[] = [viewerId, page.limit + 1];
+    let keyset = '';
+    if (page.cursor) {
+      const [at, id] = page.cursor;
+      if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !isUuid(id)) {
+        throw badInput('Invalid cursor', page.forward ? 'after' : 'before');
+      }
+      params.push(at, id);
+      keyset = ` AND (m.activity_at, m.conversation_id) ${page.forward ? '<' : '>'} ($3::timestamptz, $4::uuid)`;
+    }
+    const rows: Array<ConversationRow & { activity_key: string }> = await this.dataSource.query(
+      `SELECT c.*, to_char(m.activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS activity_key
+         FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+        WHERE m.user_id = $1 AND m.in_inbox${keyset}
+        ORDER BY m.activity_at ${dir}, m.conversation_id ${dir}
+        LIMIT $2`,
+      params,
+    );
+    return toConnection(rows, page, (r) => [r.activity_key, r.id], fromRow);
+  }
+
+  /** Unread message counts of the viewer in each conversation, in one grouped statement. */
+  async unreadCounts(viewerId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
+    const result = new Map<string, number>();
+    const ids = [...new Set(conversationIds.filter(isUuid))];
+    if (!ids.length) return result;
+    const rows: Array<{ conversation_id: string; n: string }> = await this.dataSource.query(
+      `SELECT m.conversation_id, count(msg.id) AS n
+         FROM conversation_members m
+         JOIN messages msg ON msg.conversation_id = m.conversation_id AND msg.sender_id = m.other_user_id
+                          AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL
+        WHERE m.user_id = $1 AND m.conversation_id = ANY($2::uuid[])
+        GROUP BY m.conversation_id`,
+      [viewerId, ids],
+    );
+    for (const r of rows) result.set(r.conversation_id, Number(r.n));
+    return result;
+  }
+
+  /**
+   * For the inbox badge: open conversations in the user's inbox with at least one message
+   * from the other participant past the user's read pointer. (in_inbox implies OPEN.)
+   */
+  async unreadConversationCount(userId: string, manager: EntityManager = this.dataSource.manager): Promise<number> {
+    if (!isUuid(userId)) return 0;
+    const [{ n }] = await manager.query(
+      `SELECT count(*) AS n FROM conversation_members m
+        WHERE m.user_id = $1 AND m.in_inbox AND EXISTS (SELECT 1 FROM ${UNREAD_MESSAGES})`,
+      [userId],
+    );
+    return Number(n);
+  }
+
+  /**
+   * deleteConversation: hides it from the viewer's inbox only. History, the read pointer
+   * and the other side are untouched; the next message brings it back (appendInTx).
+   */
+  async hide(viewerId: string, conversationId: string): Promise<boolean> {
+    return runInTransaction(this.dataSource, async (tx) => {
+      const conversation = await this.requireReadable(viewerId, conversationId, tx.manager);
+      const [, changed] = await tx.manager.query(
+        `UPDATE conversation_members SET in_inbox = false WHERE conversation_id = $1 AND user_id = $2 AND in_inbox`,
+        [conversation.id, viewerId],
+      );
+      // Hiding a conversation with unread messages lowers the badge.
+      if (changed) this.deps.events.emit(tx, viewerId, EventType.INBOX_BADGE_CHANGED, { conversationId: conversation.id });
+      return true;
+    });
+  }
+
+}
+
+interface ConversationRow {
+  id: string;
+  user_low_id: string;
+  user_high_id: string;
+  status: ConversationStatus;
+  last_seq: string;
+  last_message_id: string | null;
+  last_message_at: Date | null;
+  opened_at: Date | null;
+  created_at: Date;
+}
+
+function fromRow(r: ConversationRow): Conversation {
+  return Object.assign(new Conversation(), {
+    id: r.id,
+    userLowId: r.user_low_id,
+    userHighId: r.user_high_id,
+    status: r.status,
+    lastSeq: String(r.last_seq),
+    lastMessageId: r.last_message_id,
+    lastMessageAt: r.last_message_at,
+    openedAt: r.opened_at,
+    createdAt: r.created_at,
+  });
 }

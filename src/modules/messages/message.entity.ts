@@ -8,6 +8,9 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
   unique: true,
   where: 'client_message_id IS NOT NULL',
 })
+// Unread counts and seen receipts touch only messages nobody has marked seen yet: a small
+// index however long the history (see ConversationsService for why the filter is exact).
+@Index('messages_unseen_idx', ['conversationId', 'senderId', 'seq'], { where: 'seen_at IS NULL' })
 export class Message {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')

@@ -1,6 +1,24 @@
-import type { DataSource } from 'typeorm';
-import type { Tx } from '../../db/transaction';
+import type { DataSource, EntityManager } from 'typeorm';
+import { filter, pipe } from '@graphql-yoga/subscription';
+import { isUniqueViolation, runInTransaction, type Tx } from '../../db/transaction';
+import { AppError, badInput, notFound } from '../../graphql/errors';
+import { pageRequest, toConnection, type Connection, type ConnectionArgs } from '../../graphql/pagination';
+import type { Clock } from '../../lib/clock';
+import type { UserEvent } from '../../graphql/pubsub';
+import { isUuid } from '../../lib/ids';
+import { checkMessageText, hasControlCharacters } from '../../lib/text';
+import { ConversationStatus, type Conversation } from '../conversations/conversation.entity';
+import { ConversationsService } from '../conversations/conversations.service';
+import type { BansService } from '../moderation/bans.service';
+import { EventType, type EventsService } from '../notifications/events.service';
+import type { RelationshipsService } from '../relationships/relationships.service';
+import { DirectMessagePolicy } from '../users/user.entity';
+import type { UsersService } from '../users/users.service';
 import { Message } from './message.entity';
+
+export const MAX_MESSAGE_TEXT = 4000;
+export const MAX_CLIENT_MESSAGE_ID = 64;
+const DEFAULT_HISTORY_PAGE = 20;
 
 export interface AppendMessage {
   conversationId: string;
@@ -10,9 +28,45 @@ export interface AppendMessage {
   now: Date;
 }
 
-/** Messages: appending in the conversation's total order, reading history, receipts. */
+export interface SendMessage {
+  conversationId: string;
+  text: string;
+  clientMessageId?: string | null;
+}
+
+/** Payloads of the event log carry ids only; subscribers re-read what they may see. */
+export interface MessageReceivedPayload {
+  conversationId: string;
+  messageId: string;
+  senderId: string;
+}
+
+export interface MessageSeenPayload {
+  conversationId: string;
+  readerId: string;
+  upToMessageId: string;
+  seenAt: string;
+}
+
+export interface MessagesDeps {
+  clock: Clock;
+  events: EventsService;
+  conversations: ConversationsService;
+  bans: BansService;
+  relationships: RelationshipsService;
+  users: UsersService;
+}
+
+/**
+ * Messages: appending in the conversation's total order, sending with its rules, reading
+ * history, seen receipts. Codes: NOT_FOUND, MESSAGING_BANNED, RECIPIENT_UNAVAILABLE,
+ * REQUEST_PENDING, MESSAGING_DISABLED, IDEMPOTENCY_KEY_REUSED, BAD_USER_INPUT.
+ */
 export class MessagesService {
-  constructor(protected readonly dataSource: DataSource) {}
+  constructor(
+    protected readonly dataSource: DataSource,
+    private readonly deps: MessagesDeps,
+  ) {}
 
   /**
    * Appends a message inside the caller's transaction. Taking the next sequence number
@@ -21,7 +75,8 @@ export class MessagesService {
    * members' inboxes (a deleted conversation returns with its history).
    */
   async appendInTx(tx: Tx, input: AppendMessage): Promise<Message> {
-    const [{ last_seq, status }] = await tx.manager.query(
+    // TypeORM answers an UPDATE … RETURNING with [rows, affectedCount].
+    const [[{ last_seq, status }]] = await tx.manager.query(
       `UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $2 WHERE id = $1 RETURNING last_seq, status`,
       [input.conversationId, input.now],
     );
@@ -42,4 +97,204 @@ export class MessagesService {
     );
     return message;
   }
+
+  /**
+   * sendMessage. Refusals in this order: not readable → NOT_FOUND; banned sender →
+   * MESSAGING_BANNED; a block either way → RECIPIENT_UNAVAILABLE; still a request →
+   * REQUEST_PENDING; recipient's policy NOBODY → MESSAGING_DISABLED; then the text.
+   * Following is not required once a conversation is open.
+   *
+   * Idempotent by clientMessageId: a repeat returns the first message and writes nothing
+   * (also after a ban or block since: it is the answer to the original send). Parallel
+   * repeats all reach the insert; the unique index lets exactly one in, the others re-read.
+   *
+   * MESSAGE_RECEIVED goes to the recipient and to the sender too, so the sender's other
+   * devices show the message; INBOX_BADGE_CHANGED goes to the recipient.
+   */
+  async send(senderId: string, input: SendMessage): Promise<Message> {
+    const conversation = await this.deps.conversations.requireReadable(senderId, input.conversationId);
+    const key = input.clientMessageId ?? null;
+    if (key !== null && (key.length < 1 || key.length > MAX_CLIENT_MESSAGE_ID || hasControlCharacters(key))) {
+      throw badInput(`clientMessageId must be 1–${MAX_CLIENT_MESSAGE_ID} characters`, 'clientMessageId');
+    }
+    if (key !== null) {
+      const replay = await this.replay(senderId, key, conversation.id, input.text);
+      if (replay) return replay;
+    }
+
+    const recipientId = ConversationsService.otherParticipant(conversation, senderId);
+    const [ban, rel, recipient] = await Promise.all([
+      this.deps.bans.activeBan(senderId),
+      this.deps.relationships.betweenOne(senderId, recipientId),
+      this.deps.users.byId(recipientId),
+    ]);
+    if (ban) {
+      const until = ban.until ? ban.until.toISOString() : null;
+      throw new AppError(
+        'MESSAGING_BANNED',
+        until ? `You can't send messages until ${until}` : "You can't send messages until a moderator reviews your account",
+        { until },
+      );
+    }
+    if (rel.aBlocksB || rel.bBlocksA) throw new AppError('RECIPIENT_UNAVAILABLE', "You can't message this account");
+    if (conversation.status === ConversationStatus.REQUEST) {
+      throw new AppError('REQUEST_PENDING', 'You can send more messages once your request is accepted');
+    }
+    if (!recipient || recipient.directMessagePolicy === DirectMessagePolicy.NOBODY) {
+      throw new AppError('MESSAGING_DISABLED', "This user isn't accepting messages");
+    }
+    const problem = checkMessageText(input.text, MAX_MESSAGE_TEXT);
+    if (problem) throw badInput(TEXT_PROBLEMS[problem], 'text');
+
+    try {
+      return await runInTransaction(this.dataSource, async (tx) => {
+        const now = this.deps.clock.now();
+        const message = await this.appendInTx(tx, { conversationId: conversation.id, senderId, text: input.text, clientMessageId: key, now });
+        const payload: MessageReceivedPayload = { conversationId: conversation.id, messageId: message.id, senderId };
+        this.deps.events.emit(tx, recipientId, EventType.MESSAGE_RECEIVED, { ...payload });
+        this.deps.events.emit(tx, senderId, EventType.MESSAGE_RECEIVED, { ...payload });
+        this.deps.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, { conversationId: conversation.id });
+        return message;
+      });
+    } catch (err) {
+      if (key !== null && isUniqueViolation(err, 'messages_sender_client_id_key')) {
+        const replay = await this.replay(senderId, key, conversation.id, input.text);
+        if (replay) return replay;
+      }
+      throw err;
+    }
+  }
+
+  /** The message this sender already sent under `key`, if the repeat is the same send. */
+  private async replay(senderId: string, key: string, conversationId: string, text: string): Promise<Message | null> {
+    const existing = await this.dataSource.manager.findOneBy(Message, { senderId, clientMessageId: key });
+    if (!existing) return null;
+    if (existing.conversationId !== conversationId || existing.text !== text) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This clientMessageId was already used for a different message');
+    }
+    return existing;
+  }
+
+  /**
+   * markConversationSeen: moves the viewer's read pointer forward only (to the given
+   * message, default the latest). Seen receipts — seen_at on the other party's messages
+   * and MESSAGE_SEEN to them — exist only in an open conversation (no receipt before a
+   * request is accepted) and never across a block either way; the pointer still moves so
+   * the viewer's own unread counts are right. A message previewed while still a request
+   * gets its receipt at the first mark after the accept. Marking backwards writes nothing.
+   */
+  async markSeen(viewerId: string, conversationId: string, upToMessageId?: string | null): Promise<Conversation> {
+    return runInTransaction(this.dataSource, async (tx) => {
+      const conversation = await this.deps.conversations.requireReadable(viewerId, conversationId, tx.manager);
+      const target = await this.pointerTarget(tx.manager, conversation, upToMessageId);
+      if (!target) return conversation;
+      const otherId = ConversationsService.otherParticipant(conversation, viewerId);
+      const now = this.deps.clock.now();
+
+      // GREATEST in one statement: concurrent marks by the same viewer never move it back.
+      const [, moved]: [unknown, number] = await tx.manager.query(
+        `UPDATE conversation_members SET last_read_seq = $3, last_read_at = $4
+          WHERE conversation_id = $1 AND user_id = $2 AND last_read_seq < $3`,
+        [conversation.id, viewerId, target.seq, now],
+      );
+      if (moved > 0) this.deps.events.emit(tx, viewerId, EventType.INBOX_BADGE_CHANGED, { conversationId: conversation.id });
+
+      if (conversation.status !== ConversationStatus.OPEN) return conversation;
+      const rel = await this.deps.relationships.betweenOne(viewerId, otherId, tx.manager);
+      if (rel.aBlocksB || rel.bBlocksA) return conversation;
+      // Bounded by the target, which is at or below the pointer: seen_at never passes it.
+      const [, seen]: [unknown, number] = await tx.manager.query(
+        `UPDATE messages SET seen_at = $4
+          WHERE conversation_id = $1 AND sender_id = $2 AND seq <= $3 AND seen_at IS NULL`,
+        [conversation.id, otherId, target.seq, now],
+      );
+      if (moved > 0 || seen > 0) {
+        const payload: MessageSeenPayload = { conversationId: conversation.id, readerId: viewerId, upToMessageId: target.id, seenAt: now.toISOString() };
+        this.deps.events.emit(tx, otherId, EventType.MESSAGE_SEEN, { ...payload });
+      }
+      return conversation;
+    });
+  }
+
+  /** messages(conversationId): history for a reader of the conversation. */
+  async history(viewerId: string, conversationId: string, args: ConnectionArgs): Promise<Connection<Message>> {
+    const conversation = await this.deps.conversations.requireReadable(viewerId, conversationId);
+    return this.page(conversation.id, args);
+  }
+
+  /**
+   * One page of a conversation's messages in their total order (seq ascending), keyset on
+   * seq over messages_conversation_seq_key. Without first or last, the newest page: that
+   * is what a chat opens on; `last` + `before` then walks back through older messages.
+   */
+  async page(conversationId: string, args: ConnectionArgs): Promise<Connection<Message>> {
+    const page = pageRequest(args.first == null && args.last == null ? { ...args, last: DEFAULT_HISTORY_PAGE } : args, 1);
+    const cursor = page.cursor?.[0];
+    if (cursor !== undefined && (typeof cursor !== 'string' || !/^\d{1,18}$/.test(cursor))) {
+      throw badInput('Invalid cursor', page.forward ? 'after' : 'before');
+    }
+    const qb = this.dataSource
+      .getRepository(Message)
+      .createQueryBuilder('m')
+      .where('m.conversationId = :conversationId', { conversationId })
+      .orderBy('m.seq', page.forward ? 'ASC' : 'DESC')
+      .limit(page.limit + 1);
+    if (cursor !== undefined) qb.andWhere(`m.seq ${page.forward ? '>' : '<'} :cursor`, { cursor });
+    const rows = await qb.getMany();
+    return toConnection(rows, page, (m) => [String(m.seq)]);
+  }
+
+  async byIds(ids: readonly string[]): Promise<Message[]> {
+    const valid = [...new Set(ids.filter(isUuid))];
+    if (!valid.length) return [];
+    return this.dataSource.getRepository(Message).createQueryBuilder('m').where('m.id = ANY(:ids)', { ids: valid }).getMany();
+  }
+
+  /**
+   * Whether a live event about this conversation may reach `viewerId` now: still a
+   * participant, and — for what the other party did — no block either way (a blocked
+   * account hears nothing about its blocker). The viewer's own actions always echo.
+   */
+  async mayDeliver(viewerId: string, conversationId: string, actorId: string): Promise<boolean> {
+    const conversation = await this.deps.conversations.byId(conversationId);
+    if (!conversation || !ConversationsService.isParticipant(conversation, viewerId)) return false;
+    if (actorId === viewerId) return true;
+    const rel = await this.deps.relationships.betweenOne(viewerId, actorId);
+    return ConversationsService.isParticipant(conversation, actorId) && !rel.aBlocksB && !rel.bBlocksA;
+  }
+
+  /**
+   * The live MESSAGE_RECEIVED or MESSAGE_SEEN stream of the viewer, optionally for one
+   * conversation; each event is re-checked (mayDeliver) just before it is sent.
+   */
+  live(viewerId: string, type: EventType.MESSAGE_RECEIVED | EventType.MESSAGE_SEEN, conversationId?: string | null): AsyncIterable<UserEvent> {
+    return pipe(
+      this.deps.events.subscribe(viewerId, [type]),
+      filter(async (event: UserEvent) => {
+        const p = event.payload as Partial<MessageReceivedPayload & MessageSeenPayload>;
+        if (!p.conversationId || (conversationId != null && p.conversationId !== conversationId)) return false;
+        const actorId = type === EventType.MESSAGE_RECEIVED ? p.senderId : p.readerId;
+        return !!actorId && this.mayDeliver(viewerId, p.conversationId, actorId);
+      }),
+    );
+  }
+
+  /** The message the pointer should move to: the given one (in this conversation) or the latest. */
+  private async pointerTarget(manager: EntityManager, conversation: Conversation, upToMessageId?: string | null) {
+    if (upToMessageId == null) {
+      if (!conversation.lastMessageId) return null;
+      return manager.findOne(Message, { where: { id: conversation.lastMessageId }, select: { id: true, seq: true } });
+    }
+    const message = isUuid(upToMessageId)
+      ? await manager.findOne(Message, { where: { id: upToMessageId, conversationId: conversation.id }, select: { id: true, seq: true } })
+      : null;
+    if (!message) throw notFound('Message not found');
+    return message;
+  }
 }
+
+const TEXT_PROBLEMS = {
+  EMPTY: 'A message needs some text',
+  TOO_LONG: `A message can be at most ${MAX_MESSAGE_TEXT} characters`,
+  CONTROL_CHARACTER: 'A message cannot contain control characters',
+} as const;

@@ -1,12 +1,17 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '../../lib/clock';
+import { AppError } from '../../graphql/errors';
 
 export interface ActiveBan {
   /** Null: until a moderator lifts it. */
   until: Date | null;
 }
 
-/** Messaging bans as read by the send rules. (Moderator operations live in moderation.service.) */
+/**
+ * Messaging bans as read by the send rules. (Moderator operations live in moderation.service.)
+ * A row whose `until` has passed is an ended ban (expired or lifted); it is kept because
+ * the automatic ban counts only reports filed after it ended.
+ */
 export class BansService {
   constructor(
     private readonly dataSource: DataSource,
@@ -27,4 +32,17 @@ export class BansService {
   async activeBan(userId: string, manager?: EntityManager): Promise<ActiveBan | null> {
     return (await this.activeBans([userId], manager)).get(userId) ?? null;
   }
+
+  /** SPEC §2 rule 3: MESSAGING_BANNED with extensions.until (ISO time, or null until lifted). */
+  async requireNotBanned(userId: string, manager?: EntityManager): Promise<void> {
+    const ban = await this.activeBan(userId, manager);
+    if (ban) throw messagingBanned(ban);
+  }
+}
+
+export function messagingBanned(ban: ActiveBan): AppError {
+  const message = ban.until
+    ? `You can't send messages until ${ban.until.toISOString()}`
+    : "You can't send messages until a moderator reviews your account";
+  return new AppError('MESSAGING_BANNED', message, { until: ban.until ? ban.until.toISOString() : null });
 }

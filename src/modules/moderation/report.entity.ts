@@ -1,3 +1,4 @@
+import { registerEnumType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export enum ReportReason {
@@ -9,10 +10,24 @@ export enum ReportReason {
   OTHER = 'OTHER',
 }
 
+registerEnumType(ReportReason, { name: 'ReportReason' });
+
 export enum ReportStatus {
   OPEN = 'OPEN',
   RESOLVED = 'RESOLVED',
 }
+registerEnumType(ReportStatus, { name: 'ReportStatus' });
+
+/** What a moderator decided; stored in `resolution`. */
+export enum ReportAction {
+  /** No violation: nothing happens to the reported account. */
+  DISMISS = 'DISMISS',
+  /** A violation recorded against the account, without a ban. */
+  WARN = 'WARN',
+  /** Banned from messaging until a moderator lifts it. */
+  BAN = 'BAN',
+}
+registerEnumType(ReportAction, { name: 'ReportAction' });
 
 @Entity('reports')
 @Index('reports_reported_created_idx', ['reportedId', 'createdAt'])
@@ -40,7 +55,7 @@ export class Report {
   status: ReportStatus;
 
   @Column({ type: 'varchar', length: 20, nullable: true })
-  resolution: string | null;
+  resolution: ReportAction | null;
 
   @Column({ name: 'resolved_by_id', type: 'uuid', nullable: true })
   resolvedById: string | null;

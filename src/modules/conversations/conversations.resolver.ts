@@ -1,0 +1,59 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { requireViewer, type Context } from '../../graphql/context';
+import { notFound } from '../../graphql/errors';
+import { ConnectionArgs, ConnectionType } from '../../graphql/pagination';
+import { Message } from '../messages/message.entity';
+import { MessageConnection } from '../messages/messages.types';
+import { User } from '../users/user.entity';
+import { Conversation, ConversationStatus } from './conversation.entity';
+import { ConversationsService } from './conversations.service';
+
+export const ConversationConnection = ConnectionType(Conversation);
+
+@Resolver(() => Conversation)
+export class ConversationsResolver {
+  @Query(() => ConversationConnection, { description: 'The inbox: accepted conversations, most recent activity first.' })
+  conversations(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
+    return ctx.services.conversations.inbox(requireViewer(ctx).id, args);
+  }
+
+  @Query(() => Conversation, { description: 'NOT_FOUND unless the viewer may read it.' })
+  conversation(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+    return ctx.services.conversations.requireReadable(requireViewer(ctx).id, id);
+  }
+
+  @Mutation(() => Boolean, { description: "Hides it from the viewer's inbox only; the next message brings it back with its history. Does not block." })
+  deleteConversation(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+    return ctx.services.conversations.hide(requireViewer(ctx).id, id);
+  }
+
+  @FieldResolver(() => User)
+  async otherParticipant(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<User> {
+    const user = await ctx.loaders.userById.load(ConversationsService.otherParticipant(conversation, requireViewer(ctx).id));
+    if (!user) throw notFound('User not found');
+    return user;
+  }
+
+  @FieldResolver(() => Message, { nullable: true })
+  lastMessage(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<Message | null> | null {
+    return conversation.lastMessageId ? ctx.loaders.messageById.load(conversation.lastMessageId) : null;
+  }
+
+  @FieldResolver(() => Int, { description: "Messages from the other participant past the viewer's read pointer." })
+  unreadCount(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<number> {
+    requireViewer(ctx);
+    return ctx.loaders.unreadCount.load(conversation.id);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Still a message request (not accepted yet).' })
+  isRequest(@Root() conversation: Conversation): boolean {
+    return conversation.status === ConversationStatus.REQUEST;
+  }
+
+  /** The root came from a path that already checked the viewer may read it. */
+  @FieldResolver(() => MessageConnection)
+  messages(@Root() conversation: Conversation, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
+    if (!ConversationsService.isParticipant(conversation, requireViewer(ctx).id)) throw notFound('Conversation not found');
+    return ctx.services.messages.page(conversation.id, args);
+  }
+}

@@ -1,0 +1,91 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
+import { requireViewer, type Context } from '../../graphql/context';
+import { notFound } from '../../graphql/errors';
+import { ConnectionArgs } from '../../graphql/pagination';
+import type { UserEvent } from '../../graphql/pubsub';
+import { Conversation } from '../conversations/conversation.entity';
+import { SendRateLimit } from '../moderation/send-rate-limit.middleware';
+import { EventType } from '../notifications/events.service';
+import { User } from '../users/user.entity';
+import { Message } from './message.entity';
+import type { MessageReceivedPayload, MessageSeenPayload } from './messages.service';
+import { MessageConnection, MessageEvent, MessageStatus, SeenEvent, SendMessageInput } from './messages.types';
+
+@Resolver(() => Message)
+export class MessagesResolver {
+  @Query(() => MessageConnection, { description: 'A conversation\'s messages in their one total order; without first/last, the newest 20.' })
+  messages(@Arg('conversationId', () => ID) conversationId: string, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
+    return ctx.services.messages.history(requireViewer(ctx).id, conversationId, args);
+  }
+
+  @Mutation(() => Message, { description: 'Idempotent by clientMessageId. Only in an accepted conversation.' })
+  @UseMiddleware(SendRateLimit)
+  sendMessage(@Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: Context) {
+    return ctx.services.messages.send(requireViewer(ctx).id, input);
+  }
+
+  @Mutation(() => Conversation, {
+    description: 'Moves the read pointer forward (never back) to upToMessageId, default the latest message.',
+  })
+  markConversationSeen(
+    @Arg('conversationId', () => ID) conversationId: string,
+    @Arg('upToMessageId', () => ID, { nullable: true }) upToMessageId: string | null,
+    @Ctx() ctx: Context,
+  ) {
+    return ctx.services.messages.markSeen(requireViewer(ctx).id, conversationId, upToMessageId);
+  }
+
+  @Subscription(() => MessageEvent, {
+    description: 'New messages in the viewer\'s conversations (or one of them), the viewer\'s own included.',
+    subscribe: ({ args, context }) =>
+      (context as Context).services.messages.live(requireViewer(context as Context).id, EventType.MESSAGE_RECEIVED, args.conversationId),
+  })
+  async messageReceived(
+    @Root() event: UserEvent,
+    @Arg('conversationId', () => ID, { nullable: true }) _conversationId: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<MessageEvent> {
+    const { messageId } = event.payload as unknown as MessageReceivedPayload;
+    const message = await ctx.loaders.messageById.load(messageId);
+    if (!message) throw notFound('Message not found');
+    return { cursor: event.cursor, message };
+  }
+
+  @Subscription(() => SeenEvent, {
+    description: 'The other participant saw the viewer\'s messages (open conversations only).',
+    subscribe: ({ args, context }) =>
+      (context as Context).services.messages.live(requireViewer(context as Context).id, EventType.MESSAGE_SEEN, args.conversationId),
+  })
+  async messageSeen(
+    @Root() event: UserEvent,
+    @Arg('conversationId', () => ID, { nullable: true }) _conversationId: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<SeenEvent> {
+    const p = event.payload as unknown as MessageSeenPayload;
+    const reader = await ctx.loaders.userById.load(p.readerId);
+    if (!reader) throw notFound('User not found');
+    return { cursor: event.cursor, conversationId: p.conversationId, reader, upToMessageId: p.upToMessageId, seenAt: new Date(p.seenAt) };
+  }
+
+  @FieldResolver(() => User)
+  async sender(@Root() message: Message, @Ctx() ctx: Context): Promise<User> {
+    const user = await ctx.loaders.userById.load(message.senderId);
+    if (!user) throw notFound('User not found');
+    return user;
+  }
+
+  @FieldResolver(() => MessageStatus, { description: "SEEN once the recipient's read pointer passed it." })
+  status(@Root() message: Message): MessageStatus {
+    return message.seenAt ? MessageStatus.SEEN : MessageStatus.SENT;
+  }
+
+  @FieldResolver(() => Date, { nullable: true })
+  seenAt(@Root() message: Message): Date | null {
+    return message.seenAt;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: "The sender's idempotency key; null for anyone but the sender." })
+  clientMessageId(@Root() message: Message, @Ctx() ctx: Context): string | null {
+    return ctx.viewer?.id === message.senderId ? message.clientMessageId : null;
+  }
+}

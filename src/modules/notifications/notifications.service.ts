@@ -1,0 +1,80 @@
+import type { DataSource } from 'typeorm';
+import { runInTransaction, type Tx } from '../../db/transaction';
+import { badInput } from '../../graphql/errors';
+import { pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
+import type { Clock } from '../../lib/clock';
+import { isUuid } from '../../lib/ids';
+import { EventType, type EventsService } from './events.service';
+import { Notification, NotificationType } from './notification.entity';
+
+export interface NewNotification {
+  userId: string;
+  type: NotificationType;
+  actorId: string;
+  requestId?: string | null;
+  conversationId?: string | null;
+}
+
+/** In-app notifications. Never one for a delete (SPEC §5). */
+export class NotificationsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: EventsService,
+    private readonly clock: Clock,
+  ) {}
+
+  async notifyInTx(tx: Tx, n: NewNotification): Promise<void> {
+    await tx.manager.insert(Notification, {
+      userId: n.userId,
+      type: n.type,
+      actorId: n.actorId,
+      requestId: n.requestId ?? null,
+      conversationId: n.conversationId ?? null,
+      createdAt: this.clock.now(),
+      readAt: null,
+    });
+  }
+
+  /** A withdrawn request takes its notification with it, so the red dot drops. */
+  async removeForRequestInTx(tx: Tx, requestId: string): Promise<void> {
+    await tx.manager.query('DELETE FROM notifications WHERE request_id = $1', [requestId]);
+  }
+
+  async list(viewerId: string, args: ConnectionArgs) {
+    const page = pageRequest(args, 2);
+    const dir = page.forward ? 'DESC' : 'ASC';
+    const qb = this.dataSource
+      .getRepository(Notification)
+      .createQueryBuilder('n')
+      .where('n.user_id = :viewerId', { viewerId })
+      .orderBy('n.created_at', dir)
+      .addOrderBy('n.id', dir)
+      .limit(page.limit + 1);
+    if (page.cursor) {
+      qb.andWhere(`(n.created_at, n.id) ${page.forward ? '<' : '>'} (:at::timestamptz, :id::uuid)`, { at: page.cursor[0], id: page.cursor[1] });
+    }
+    const rows = await qb.getMany();
+    return toConnection(rows, page, (n) => [n.createdAt.toISOString(), n.id]);
+  }
+
+  async unreadCount(viewerId: string): Promise<number> {
+    const [{ n }] = await this.dataSource.query('SELECT count(*)::int AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL', [viewerId]);
+    return n;
+  }
+
+  /** Marks the given notifications (or all) read; returns how many changed. */
+  async markRead(viewerId: string, ids: string[] | null | undefined): Promise<number> {
+    if (ids && (ids.length > 100 || !ids.every(isUuid))) throw badInput('ids must be at most 100 notification ids', 'ids');
+    return runInTransaction(this.dataSource, async (tx) => {
+      const params: unknown[] = [viewerId, this.clock.now()];
+      let where = 'user_id = $1 AND read_at IS NULL';
+      if (ids) {
+        params.push(ids);
+        where += ' AND id = ANY($3::uuid[])';
+      }
+      const [, changed] = await tx.manager.query(`UPDATE notifications SET read_at = $2 WHERE ${where}`, params);
+      if (changed > 0) this.events.emit(tx, viewerId, EventType.INBOX_BADGE_CHANGED, {});
+      return changed as number;
+    });
+  }
+}

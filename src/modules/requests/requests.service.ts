@@ -1,0 +1,450 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { runInTransaction, isUniqueViolation, type Tx } from '../../db/transaction';
+import { AppError, badInput, notFound } from '../../graphql/errors';
+import { pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
+import { DAY_MS, HOUR_MS, type Clock } from '../../lib/clock';
+import { isUuid } from '../../lib/ids';
+import { containsLink } from '../../lib/text';
+import type { Config } from '../../config';
+import type { ConversationsService } from '../conversations/conversations.service';
+import { ConversationStatus } from '../conversations/conversation.entity';
+import type { MessagesService } from '../messages/messages.service';
+import type { BansService } from '../moderation/bans.service';
+import { EventType, type EventsService } from '../notifications/events.service';
+import { NotificationType } from '../notifications/notification.entity';
+import type { NotificationsService } from '../notifications/notifications.service';
+import type { RelationshipsService } from '../relationships/relationships.service';
+import { User } from '../users/user.entity';
+import { evaluateEligibility, type Eligibility, type EligibilityInput } from './eligibility';
+import { MessageRequest, StoredRequestStatus } from './message-request.entity';
+import type { SendMessageRequestInput } from './requests.types';
+
+export const MAX_BULK = 100;
+
+/** What a request looks like between two accounts, as the rules need it. */
+interface PairState {
+  openConversationId: string | null;
+  pendingFromSender: boolean;
+  pendingFromRecipient: MessageRequest | null;
+}
+
+export class RequestsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: Config,
+    private readonly clock: Clock,
+    private readonly relationships: RelationshipsService,
+    private readonly conversations: ConversationsService,
+    private readonly messages: MessagesService,
+    private readonly bans: BansService,
+    private readonly notifications: NotificationsService,
+    private readonly events: EventsService,
+  ) {
+    // A block takes a pending request between the two out of the blocker's folder, and
+    // withdraws the blocker's own pending request to the blocked account.
+    relationships.onBlock(async (tx, blockerId, blockedId) => {
+      await this.conversations.lockPair(tx, blockerId, blockedId);
+      await tx.manager.query(
+        `UPDATE message_requests SET deleted_at = COALESCE(deleted_at, $3)
+          WHERE sender_id = $2 AND recipient_id = $1 AND status = 'PENDING'`,
+        [blockerId, blockedId, this.clock.now()],
+      );
+      const [withdrawn]: [Array<{ id: string }>, number] = await tx.manager.query(
+        `UPDATE message_requests SET status = 'WITHDRAWN' WHERE sender_id = $1 AND recipient_id = $2 AND status = 'PENDING' RETURNING id`,
+        [blockerId, blockedId],
+      );
+      for (const r of withdrawn) await this.notifications.removeForRequestInTx(tx, r.id);
+      this.events.emit(tx, blockerId, EventType.INBOX_BADGE_CHANGED, {});
+    });
+  }
+
+  // ---- sending -------------------------------------------------------------------------
+
+  async send(senderId: string, input: SendMessageRequestInput): Promise<MessageRequest> {
+    const clientMessageId = input.clientMessageId ?? null;
+    if (clientMessageId !== null && (clientMessageId.length < 1 || clientMessageId.length > 64)) {
+      throw badInput('clientMessageId must be 1–64 characters', 'clientMessageId');
+    }
+    const replay = clientMessageId ? await this.replay(senderId, clientMessageId, input, this.dataSource.manager) : null;
+    if (replay) return replay;
+
+    try {
+      return await runInTransaction(this.dataSource, async (tx) => {
+        const now = this.clock.now();
+        // Every send by this account queues here: the rolling daily count is exact even
+        // when one account fires many sends at once.
+        const [sender] = await tx.manager.query(`SELECT id, birth_date, created_at FROM users WHERE id = $1 FOR UPDATE`, [senderId]);
+        if (!sender) throw new AppError('UNAUTHENTICATED', 'Sign in to send messages');
+        if (clientMessageId) {
+          const again = await this.replay(senderId, clientMessageId, input, tx.manager);
+          if (again) return again;
+        }
+        const recipient = isUuid(input.recipientId) ? await tx.manager.findOneBy(User, { id: input.recipientId }) : null;
+        if (recipient && recipient.id !== senderId) await this.conversations.lockPair(tx, senderId, recipient.id);
+        const facts = await this.gatherFacts(tx.manager, senderId, sender.birth_date, recipient, now, input.text);
+        const verdict = evaluateEligibility(facts.input);
+        if (!verdict.allowed) throw new AppError(verdict.code, verdict.message, verdict.extensions);
+
+        if (verdict.crossing) {
+          // They already asked us: accept their request and say our piece in the conversation.
+          const theirs = facts.pair.pendingFromRecipient!;
+          await this.acceptInTx(tx, theirs, now);
+          await this.messages.appendInTx(tx, { conversationId: theirs.conversationId, senderId, text: input.text, clientMessageId: null, now });
+          return { ...theirs, status: StoredRequestStatus.ACCEPTED, acceptedAt: now };
+        }
+        return this.createRequest(tx, senderId, recipient!.id, input.text, clientMessageId, new Date(sender.created_at), now);
+      });
+    } catch (err) {
+      // Two sends with the same key raced past the replay check: the loser replays.
+      if (clientMessageId && isUniqueViolation(err, 'message_requests_sender_client_id_key')) {
+        const replayed = await this.replay(senderId, clientMessageId, input, this.dataSource.manager);
+        if (replayed) return replayed;
+      }
+      if (isUniqueViolation(err, 'message_requests_one_pending_per_pair')) {
+        throw new AppError('REQUEST_ALREADY_PENDING', 'You already have a pending request to this user');
+      }
+      throw err;
+    }
+  }
+
+  /** Same key and same content: the earlier request. Same key, other content: refused. */
+  private async replay(senderId: string, key: string, input: SendMessageRequestInput, manager: EntityManager): Promise<MessageRequest | null> {
+    const existing = await manager.findOneBy(MessageRequest, { senderId, clientMessageId: key });
+    if (!existing) return null;
+    if (existing.recipientId !== input.recipientId || existing.text !== input.text) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This clientMessageId was already used for a different request');
+    }
+    return existing;
+  }
+
+  private async createRequest(tx: Tx, senderId: string, recipientId: string, text: string, clientMessageId: string | null, senderCreatedAt: Date, now: Date) {
+    // An earlier request that aged out still holds the one-pending-per-pair slot: free it.
+    await tx.manager.query(
+      `UPDATE message_requests SET status = 'EXPIRED' WHERE sender_id = $1 AND recipient_id = $2 AND status = 'PENDING' AND expires_at <= $3`,
+      [senderId, recipientId, now],
+    );
+    const conversation = await this.conversations.findOrCreateForPair(tx, senderId, recipientId, now);
+    const intro = await this.messages.appendInTx(tx, { conversationId: conversation.id, senderId, text, clientMessageId: null, now });
+    // Anti-spam: new accounts and links go to hidden requests, silently.
+    const hidden = now.getTime() - senderCreatedAt.getTime() < this.config.requests.newAccountHours * HOUR_MS || containsLink(text);
+    const request = tx.manager.create(MessageRequest, {
+      senderId,
+      recipientId,
+      conversationId: conversation.id,
+      messageId: intro.id,
+      text,
+      status: StoredRequestStatus.PENDING,
+      hidden,
+      clientMessageId,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.config.requests.ttlDays * DAY_MS),
+      acceptedAt: null,
+      deletedAt: null,
+    });
+    await tx.manager.insert(MessageRequest, request);
+    if (!hidden) {
+      await this.notifications.notifyInTx(tx, {
+        userId: recipientId,
+        type: NotificationType.MESSAGE_REQUEST_RECEIVED,
+        actorId: senderId,
+        requestId: request.id,
+        conversationId: conversation.id,
+      });
+      this.events.emit(tx, recipientId, EventType.MESSAGE_REQUEST_RECEIVED, { requestId: request.id });
+      this.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, {});
+    }
+    return request;
+  }
+
+  /** Everything the rules look at, read in the caller's transaction (or outside one for the button). */
+  private async gatherFacts(
+    manager: EntityManager,
+    senderId: string,
+    senderBirthDate: string,
+    recipient: User | null,
+    now: Date,
+    text?: string,
+  ): Promise<{ input: EligibilityInput; pair: PairState }> {
+    const otherId = recipient?.id ?? null;
+    const valid = otherId && otherId !== senderId;
+    const [relationship, ban, pair, window] = await Promise.all([
+      valid ? this.relationships.betweenOne(senderId, otherId, manager) : Promise.resolve({ aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: false }),
+      this.bans.activeBan(senderId, manager),
+      valid ? this.pairState(manager, senderId, otherId, now) : Promise.resolve({ openConversationId: null, pendingFromSender: false, pendingFromRecipient: null }),
+      this.sentInWindow(manager, senderId, now),
+    ]);
+    return {
+      pair,
+      input: {
+        now,
+        sender: { id: senderId, birthDate: senderBirthDate },
+        recipient: recipient && { id: recipient.id, birthDate: recipient.birthDate, policy: recipient.directMessagePolicy, verified: recipient.verified },
+        senderBan: ban,
+        relationship,
+        openConversationId: pair.openConversationId,
+        pendingFromSender: pair.pendingFromSender,
+        pendingFromRecipient: pair.pendingFromRecipient !== null,
+        sentInWindow: window.count,
+        oldestInWindowAt: window.oldest,
+        dailyLimit: this.config.requests.dailyLimit,
+        text,
+      },
+    };
+  }
+
+  private async pairState(manager: EntityManager, a: string, b: string, now: Date): Promise<PairState> {
+    const [conversation, pending] = await Promise.all([
+      this.conversations.findForPair(a, b, manager),
+      manager
+        .createQueryBuilder(MessageRequest, 'r')
+        .where(`r.status = 'PENDING' AND r.expires_at > :now`, { now })
+        .andWhere('((r.sender_id = :a AND r.recipient_id = :b) OR (r.sender_id = :b AND r.recipient_id = :a))', { a, b })
+        .getMany(),
+    ]);
+    return {
+      openConversationId: conversation?.status === ConversationStatus.OPEN ? conversation.id : null,
+      pendingFromSender: pending.some((r) => r.senderId === a),
+      // A request the recipient of it deleted no longer invites anything.
+      pendingFromRecipient: pending.find((r) => r.senderId === b && !r.deletedAt) ?? null,
+    };
+  }
+
+  private async sentInWindow(manager: EntityManager, senderId: string, now: Date): Promise<{ count: number; oldest: Date | null }> {
+    const [row] = await manager.query(
+      `SELECT count(*)::int AS count, min(created_at) AS oldest FROM message_requests WHERE sender_id = $1 AND created_at > $2`,
+      [senderId, new Date(now.getTime() - DAY_MS)],
+    );
+    return { count: row.count, oldest: row.oldest ? new Date(row.oldest) : null };
+  }
+
+  /** The same evaluation a send makes, without text: drives User.messageButton. */
+  async eligibilityFor(viewer: { id: string; birthDate: string } | null, recipient: User): Promise<{ result: Eligibility; openConversationId: string | null }> {
+    if (!viewer) return { result: evaluateEligibility({ ...emptyFacts(this.clock.now(), this.config.requests.dailyLimit), sender: null, recipient: null }), openConversationId: null };
+    const { input } = await this.gatherFacts(this.dataSource.manager, viewer.id, viewer.birthDate, recipient, this.clock.now());
+    return { result: evaluateEligibility(input), openConversationId: input.openConversationId };
+  }
+
+  async quota(viewerId: string) {
+    const now = this.clock.now();
+    const { count, oldest } = await this.sentInWindow(this.dataSource.manager, viewerId, now);
+    const limit = this.config.requests.dailyLimit;
+    return {
+      limit,
+      used: count,
+      remaining: Math.max(0, limit - count),
+      resetsAt: oldest ? new Date(oldest.getTime() + DAY_MS) : null,
+    };
+  }
+
+  // ---- the recipient's actions ---------------------------------------------------------
+
+  async accept(viewerId: string, id: string) {
+    return runInTransaction(this.dataSource, async (tx) => {
+      const request = await this.lockForAction(tx, viewerId, id, 'recipient');
+      const now = this.clock.now();
+      if (request.status === StoredRequestStatus.ACCEPTED) return request.conversationId;
+      if (!this.isActionable(request, now)) throw notFound('Message request not found');
+      await this.acceptInTx(tx, request, now);
+      return request.conversationId;
+    });
+  }
+
+  async acceptMany(viewerId: string, ids: string[]) {
+    return this.bulk(ids, (id) => this.accept(viewerId, id));
+  }
+
+  private async acceptInTx(tx: Tx, request: MessageRequest, now: Date): Promise<void> {
+    await tx.manager.update(MessageRequest, { id: request.id }, { status: StoredRequestStatus.ACCEPTED, acceptedAt: now });
+    await this.conversations.openInTx(tx, request.conversationId, now);
+    await this.notifications.notifyInTx(tx, {
+      userId: request.senderId,
+      type: NotificationType.MESSAGE_REQUEST_ACCEPTED,
+      actorId: request.recipientId,
+      requestId: request.id,
+      conversationId: request.conversationId,
+    });
+    // The request is answered: its "received" notification no longer calls for attention.
+    await tx.manager.query(`UPDATE notifications SET read_at = COALESCE(read_at, $2) WHERE request_id = $1 AND user_id = $3`, [
+      request.id,
+      now,
+      request.recipientId,
+    ]);
+    this.events.emit(tx, request.senderId, EventType.MESSAGE_REQUEST_ACCEPTED, { requestId: request.id });
+    this.events.emit(tx, request.senderId, EventType.INBOX_BADGE_CHANGED, {});
+    this.events.emit(tx, request.recipientId, EventType.INBOX_BADGE_CHANGED, {});
+  }
+
+  /**
+   * Deleting a pending request takes it out of the folder and tells the sender nothing.
+   * Deleting an accepted one hides the conversation from the viewer's inbox (SPEC §4).
+   */
+  async delete(viewerId: string, id: string, block: boolean, report?: (tx: Tx, request: MessageRequest) => Promise<void>) {
+    return runInTransaction(this.dataSource, async (tx) => {
+      const request = await this.lockForAction(tx, viewerId, id, 'recipient');
+      const now = this.clock.now();
+      if (request.status === StoredRequestStatus.ACCEPTED) {
+        await tx.manager.query(`UPDATE conversation_members SET in_inbox = false WHERE conversation_id = $1 AND user_id = $2`, [
+          request.conversationId,
+          viewerId,
+        ]);
+      } else if (request.status === StoredRequestStatus.PENDING && !request.deletedAt) {
+        await tx.manager.update(MessageRequest, { id: request.id }, { deletedAt: now });
+        await tx.manager.query(`UPDATE notifications SET read_at = COALESCE(read_at, $2) WHERE request_id = $1 AND user_id = $3`, [
+          request.id,
+          now,
+          viewerId,
+        ]);
+      } else if (!request.deletedAt) {
+        throw notFound('Message request not found');
+      }
+      if (report) await report(tx, request);
+      if (block) await this.relationships.blockInTx(tx, viewerId, request.senderId);
+      this.events.emit(tx, viewerId, EventType.INBOX_BADGE_CHANGED, {});
+      return true;
+    });
+  }
+
+  async deleteMany(viewerId: string, ids: string[], block: boolean) {
+    return this.bulk(ids, (id) => this.delete(viewerId, id, block));
+  }
+
+  // ---- the sender's actions ------------------------------------------------------------
+
+  async withdraw(viewerId: string, id: string): Promise<MessageRequest> {
+    return runInTransaction(this.dataSource, async (tx) => {
+      const request = await this.lockForAction(tx, viewerId, id, 'sender');
+      const now = this.clock.now();
+      if (request.status === StoredRequestStatus.WITHDRAWN) return request;
+      if (request.status !== StoredRequestStatus.PENDING || request.expiresAt <= now) {
+        throw badInput('Only a pending request can be withdrawn', 'id');
+      }
+      await tx.manager.update(MessageRequest, { id: request.id }, { status: StoredRequestStatus.WITHDRAWN });
+      await this.notifications.removeForRequestInTx(tx, request.id);
+      if (!request.hidden && !request.deletedAt) this.events.emit(tx, request.recipientId, EventType.INBOX_BADGE_CHANGED, {});
+      return { ...request, status: StoredRequestStatus.WITHDRAWN };
+    });
+  }
+
+  // ---- reading -------------------------------------------------------------------------
+
+  /** The recipient's folder (or hidden folder): pending, not deleted, not expired, newest first. */
+  async folder(viewerId: string, hidden: boolean, args: ConnectionArgs) {
+    const page = pageRequest(args, 2);
+    const now = this.clock.now();
+    const dir = page.forward ? 'DESC' : 'ASC';
+    const qb = this.folderQuery(viewerId, hidden, now).orderBy('r.created_at', dir).addOrderBy('r.id', dir).limit(page.limit + 1);
+    if (page.cursor) {
+      qb.andWhere(`(r.created_at, r.id) ${page.forward ? '<' : '>'} (:at::timestamptz, :cid::uuid)`, { at: page.cursor[0], cid: page.cursor[1] });
+    }
+    const [rows, totalCount] = await Promise.all([qb.getMany(), this.folderQuery(viewerId, hidden, now).getCount()]);
+    return { ...toConnection(rows, page, (r) => [r.createdAt.toISOString(), r.id]), totalCount };
+  }
+
+  private folderQuery(viewerId: string, hidden: boolean, now: Date) {
+    return this.dataSource
+      .getRepository(MessageRequest)
+      .createQueryBuilder('r')
+      .where(`r.recipient_id = :viewerId AND r.hidden = :hidden AND r.status = 'PENDING' AND r.deleted_at IS NULL AND r.expires_at > :now`, {
+        viewerId,
+        hidden,
+        now,
+      });
+  }
+
+  async pendingRequestCount(viewerId: string): Promise<number> {
+    return this.folderQuery(viewerId, false, this.clock.now()).getCount();
+  }
+
+  /** The sender's own requests, newest first, as PENDING / ACCEPTED / EXPIRED / WITHDRAWN. */
+  async sent(viewerId: string, args: ConnectionArgs) {
+    const page = pageRequest(args, 2);
+    const dir = page.forward ? 'DESC' : 'ASC';
+    const qb = this.dataSource
+      .getRepository(MessageRequest)
+      .createQueryBuilder('r')
+      .where('r.sender_id = :viewerId', { viewerId })
+      .orderBy('r.created_at', dir)
+      .addOrderBy('r.id', dir)
+      .limit(page.limit + 1);
+    if (page.cursor) {
+      qb.andWhere(`(r.created_at, r.id) ${page.forward ? '<' : '>'} (:at::timestamptz, :cid::uuid)`, { at: page.cursor[0], cid: page.cursor[1] });
+    }
+    const [rows, totalCount] = await Promise.all([qb.getMany(), this.dataSource.getRepository(MessageRequest).countBy({ senderId: viewerId })]);
+    return { ...toConnection(rows, page, (r) => [r.createdAt.toISOString(), r.id]), totalCount };
+  }
+
+  /** Visible to its two parties only; to the recipient only until deleted. */
+  async visibleTo(viewerId: string, id: string): Promise<MessageRequest> {
+    const request = isUuid(id) ? await this.dataSource.getRepository(MessageRequest).findOneBy({ id }) : null;
+    if (!request || !this.canSee(request, viewerId)) throw notFound('Message request not found');
+    return request;
+  }
+
+  canSee(request: MessageRequest, viewerId: string): boolean {
+    if (request.senderId === viewerId) return true;
+    return request.recipientId === viewerId && !request.deletedAt && request.status !== StoredRequestStatus.WITHDRAWN;
+  }
+
+  async byIds(ids: readonly string[]): Promise<MessageRequest[]> {
+    const valid = ids.filter(isUuid);
+    return valid.length ? this.dataSource.getRepository(MessageRequest).createQueryBuilder('r').where('r.id = ANY(:ids)', { ids: valid }).getMany() : [];
+  }
+
+  // ---- helpers -------------------------------------------------------------------------
+
+  /** Locks the pair, then the request row; anyone but `role` gets NOT_FOUND or FORBIDDEN. */
+  private async lockForAction(tx: Tx, viewerId: string, id: string, role: 'sender' | 'recipient'): Promise<MessageRequest> {
+    const peek = isUuid(id) ? await tx.manager.findOneBy(MessageRequest, { id }) : null;
+    if (!peek || !this.canSee(peek, viewerId)) throw notFound('Message request not found');
+    await this.conversations.lockPair(tx, peek.senderId, peek.recipientId);
+    const request = await tx.manager
+      .createQueryBuilder(MessageRequest, 'r')
+      .setLock('pessimistic_write')
+      .where('r.id = :id', { id })
+      .getOne();
+    if (!request) throw notFound('Message request not found');
+    const mine = role === 'sender' ? request.senderId === viewerId : request.recipientId === viewerId;
+    if (!mine) {
+      throw new AppError('FORBIDDEN', role === 'sender' ? 'Only the sender can do this' : 'Only the recipient can do this');
+    }
+    return request;
+  }
+
+  private isActionable(request: MessageRequest, now: Date): boolean {
+    return request.status === StoredRequestStatus.PENDING && !request.deletedAt && request.expiresAt > now;
+  }
+
+  private async bulk(ids: string[], act: (id: string) => Promise<unknown>) {
+    if (ids.length === 0 || ids.length > MAX_BULK) throw badInput(`Pass 1–${MAX_BULK} ids`, 'ids');
+    const unique = [...new Set(ids)];
+    const succeeded: string[] = [];
+    const missing: string[] = [];
+    // One at a time, each in its own transaction: a request that fails leaves the rest done.
+    for (const id of unique) {
+      try {
+        await act(id);
+        succeeded.push(id);
+      } catch (err) {
+        if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'FORBIDDEN')) missing.push(id);
+        else throw err;
+      }
+    }
+    return { succeeded, notFound: missing };
+  }
+}
+
+function emptyFacts(now: Date, dailyLimit: number): EligibilityInput {
+  return {
+    now,
+    sender: null,
+    recipient: null,
+    senderBan: null,
+    relationship: { aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: false },
+    openConversationId: null,
+    pendingFromSender: false,
+    pendingFromRecipient: false,
+    sentInWindow: 0,
+    oldestInWindowAt: null,
+    dailyLimit,
+  };
+}
