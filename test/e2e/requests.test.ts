@@ -464,6 +464,57 @@ describe('subscriptions', () => {
     await accepted.close();
   });
 
+  /** Sends over the graphql-ws socket (graphql-ws runs mutations too). */
+  async function sendOverWs(from: TestUser, to: { id: string }, text: string) {
+    const client = t.wsClient(from.token);
+    return new Promise<{ data?: unknown; errors?: Array<{ extensions?: Record<string, unknown>; message: string }> }>((resolve, reject) => {
+      client.subscribe(
+        { query: 'mutation($id: ID!, $text: String!) { sendMessageRequest(input: { recipientId: $id, text: $text }) { id } }', variables: { id: to.id, text } },
+        { next: (v) => resolve(v as never), error: reject, complete: () => undefined },
+      );
+    });
+  }
+
+  it.each<[string, string, () => Promise<[TestUser, TestUser, string?]>]>([
+    ['CANNOT_MESSAGE_SELF', 'self', async () => { const a = await t.makeUser(); return [a, a]; }],
+    ['MESSAGING_BANNED', 'banned', async () => {
+      const [a, b] = [await t.makeUser(), await t.makeUser()];
+      await t.query(`INSERT INTO messaging_bans (user_id, until, source) VALUES ($1, NULL, 'MODERATOR')`, [a.id]);
+      return [a, b];
+    }],
+    ['SENDER_UNDER_MINIMUM_AGE', 'young sender', async () => [await t.makeUser({ birthDate: birthDateForAge(15), policy: 'NOBODY' }), await t.makeUser()]],
+    ['RECIPIENT_UNAVAILABLE', 'minor recipient', async () => [await t.makeUser(), await t.makeUser({ birthDate: birthDateForAge(15), policy: 'NOBODY' })]],
+    ['RECIPIENT_UNAVAILABLE', 'blocked', async () => {
+      const [a, b] = [await t.makeUser(), await t.makeUser()];
+      await t.ok(BlockUserDocument, { userId: a.id }, b.token);
+      return [a, b];
+    }],
+    ['MESSAGING_DISABLED', 'NOBODY', async () => [await t.makeUser(), await t.makeUser({ policy: 'NOBODY' })]],
+    ['ALREADY_CONNECTED', 'connected', async () => {
+      const [a, b] = [await t.makeUser(), await t.makeUser()];
+      const sent = await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: 'hello' } }, a.token);
+      await t.ok(AcceptMessageRequestDocument, { id: sent.sendMessageRequest.id }, b.token);
+      return [a, b];
+    }],
+    ['REQUEST_ALREADY_PENDING', 'pending', async () => {
+      const [a, b] = [await t.makeUser(), await t.makeUser()];
+      await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: 'hello' } }, a.token);
+      return [a, b];
+    }],
+    ['DAILY_REQUEST_LIMIT_REACHED', 'over the limit', async () => {
+      const a = await t.makeUser();
+      for (let i = 0; i < 20; i++) await t.ok(SendMessageRequestDocument, { input: { recipientId: (await t.makeUser()).id, text: 'hi' } }, a.token);
+      return [a, await t.makeUser()];
+    }],
+    ['BAD_USER_INPUT', 'empty text', async () => [await t.makeUser(), await t.makeUser(), '  ']],
+  ])('over WebSocket: %s (%s), nothing written', async (code, _name, setup) => {
+    const [a, b, text] = await setup();
+    const before = await footprint(a, b);
+    const result = await sendOverWs(a, b, text ?? 'hello there');
+    expect(result.errors![0].extensions!.code).toBe(code);
+    expect(await footprint(a, b)).toEqual(before);
+  });
+
   it('over WebSocket, a rule failure carries the same code as over HTTP', async () => {
     const [a, b] = [await t.makeUser(), await t.makeUser({ policy: 'FOLLOWING' })];
     const client = t.wsClient(a.token);

@@ -1,0 +1,45 @@
+import { startTestApp, type TestApp } from '../support/app';
+import { MessageRequestsDocument, NotificationsDocument, SendMessageRequestDocument, SentMessageRequestsDocument } from '../generated/graphql';
+
+let t: TestApp;
+let recipient: Awaited<ReturnType<TestApp['makeUser']>>;
+let sender: Awaited<ReturnType<TestApp['makeUser']>>;
+
+beforeAll(async () => {
+  t = await startTestApp({ MESSAGE_RATE_PER_SECOND: '1000', MESSAGE_RATE_BURST: '1000', DAILY_MESSAGE_REQUEST_LIMIT: '100' });
+  recipient = await t.makeUser();
+  sender = await t.makeUser();
+  const senders = await Promise.all(Array.from({ length: 60 }, () => t.makeUser()));
+  for (const s of senders) await t.ok(SendMessageRequestDocument, { input: { recipientId: recipient.id, text: `hi from ${s.username}` } }, s.token);
+  for (let i = 0; i < 60; i++) await t.ok(SendMessageRequestDocument, { input: { recipientId: senders[i].id, text: 'hello' } }, sender.token);
+});
+afterAll(() => t.close());
+
+/** SQL statements the server sent while answering one operation. */
+async function statements<TData, TVars>(doc: Parameters<TestApp['gql']>[0], vars: TVars, token: string): Promise<number> {
+  t.sql.reset();
+  const res = await t.gql(doc as never, vars as never, token);
+  expect(res.errors).toBeUndefined();
+  return t.sql.count;
+}
+
+describe('statements per operation do not grow with page size', () => {
+  it('messageRequests (sender preview, conversation)', async () => {
+    const ten = await statements(MessageRequestsDocument, { first: 10 }, recipient.token);
+    const fifty = await statements(MessageRequestsDocument, { first: 50 }, recipient.token);
+    expect(fifty).toBe(ten);
+    expect(ten).toBeLessThanOrEqual(4);
+  });
+
+  it('sentMessageRequests', async () => {
+    const ten = await statements(SentMessageRequestsDocument, { first: 10 }, sender.token);
+    const fifty = await statements(SentMessageRequestsDocument, { first: 50 }, sender.token);
+    expect(fifty).toBe(ten);
+  });
+
+  it('notifications (actor, request)', async () => {
+    const ten = await statements(NotificationsDocument, { first: 10 }, recipient.token);
+    const fifty = await statements(NotificationsDocument, { first: 50 }, recipient.token);
+    expect(fifty).toBe(ten);
+  });
+});
