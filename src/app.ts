@@ -6,7 +6,7 @@ import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import { GraphQLError, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { DataSource } from 'typeorm';
@@ -19,12 +19,14 @@ import { createBus } from './graphql/pubsub';
 import { buildAppSchema } from './graphql/schema';
 import { createFormatError } from './graphql/errors';
 import { createLoaders } from './graphql/loaders';
-import { costError, limitRules, operationCost, parseAndValidate } from './graphql/limits';
+import { checkCost, limitAwareFormatError, limitRules, parseAndValidate } from './graphql/limits';
+import { createMetrics, secondsSince, type Metrics } from './graphql/metrics';
 import { AuthService } from './modules/users/auth.service';
 import { createServices, type Services } from './services';
 import type { Context, Viewer } from './graphql/context';
 import { mapAsyncIterable } from './graphql/async-iterable';
 import { graphiqlRouter } from './graphql/graphiql';
+import { EventRetentionJob } from './modules/notifications/event-retention';
 
 export interface AppOptions {
   clock?: Clock;
@@ -39,12 +41,22 @@ export interface App {
   wsUrl: string;
   dataSource: DataSource;
   services: Services;
+  /** Prunes the event log after EVENT_RETENTION_DAYS: at start, then hourly. */
+  eventRetention: EventRetentionJob;
   schema: GraphQLSchema;
+  /** This instance's Prometheus registry, served at GET /metrics. */
+  metrics: Metrics;
   listen(port?: number, host?: string): Promise<void>;
   close(): Promise<void>;
 }
 
-type SocketExtra = { viewer?: Viewer; subscriptions?: Set<string>; request: http.IncomingMessage };
+type SocketExtra = {
+  viewer?: Viewer;
+  subscriptions?: Set<string>;
+  /** Per operation id: when it started and what it is, for the metrics. */
+  started?: Map<string, { at: bigint; operation: string | null; type: string | null }>;
+  request: http.IncomingMessage;
+};
 
 /**
  * Builds the whole service: database (migrated), schema, Apollo over HTTP and graphql-ws
@@ -55,11 +67,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const clock = options.clock ?? systemClock;
   const database: Database = await openDatabase(config, logger, options.sqlCounter);
   const { dataSource } = database;
-  const bus = createBus(config.redisUrl, logger);
+  // Late-bound: the sources exist only once the services and the WebSocket server do.
+  const sources = { sockets: () => 0, subscriptions: () => 0 };
+  const metrics = createMetrics(
+    { activeSockets: () => sources.sockets(), activeSubscriptions: () => sources.subscriptions() },
+    { defaultMetrics: config.env !== 'test' },
+  );
+  const bus = createBus(config.redisUrl, logger, { onDeliver: (e) => metrics.observePublishLag((Date.now() - Number(e.publishedAt)) / 1000) });
   const services = createServices({ dataSource, config, clock, pubsub: bus.pubsub, logger });
+  const eventRetention = new EventRetentionJob(services.events, config.events.retentionDays, logger).start();
   const schema = await buildAppSchema();
   const production = config.env === 'production';
-  const formatError = createFormatError(logger, config.env === 'development');
+  // Same codes on HTTP and WebSocket; no "Did you mean" in production (see limits.ts).
+  const formatError = limitAwareFormatError(createFormatError(logger, config.env === 'development'), { hideSuggestions: production });
   const limits = config.limits;
   const operationLimits = { maxDepth: limits.maxDepth, maxAliases: limits.maxAliases, maxTokens: limits.maxTokens, maxCost: limits.maxCost };
 
@@ -67,6 +87,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   expressApp.disable('x-powered-by');
   const server = http.createServer(expressApp);
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: limits.maxWsFrameBytes });
+  wsServer.on('error', (err) => logger.error({ err }, 'websocket server error'));
+  sources.sockets = () => wsServer.clients.size;
+  sources.subscriptions = () => services.events.listenerCount();
+  // Introspection off in production on both paths (Apollo adds this rule over HTTP).
+  const wsExtraRules = config.introspection ? [] : [NoSchemaIntrospectionCustomRule];
 
   const viewerFrom = async (header: unknown): Promise<Viewer | null> => {
     const token = AuthService.tokenFrom(header);
@@ -88,16 +113,23 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         return true;
       },
       onSubscribe: (ctx, id, payload) => {
+        const at = process.hrtime.bigint();
+        const refuse = (errors: GraphQLError[]) => {
+          metrics.observeOperation({ operation: payload.operationName, type: null, transport: 'ws', outcome: 'refused', seconds: secondsSince(at) });
+          return errors.map(toFormattedGraphQLError(formatError));
+        };
         const active = ctx.extra.subscriptions!;
         if (active.size >= limits.maxSubscriptionsPerSocket) {
-          return [new GraphQLError(`At most ${limits.maxSubscriptionsPerSocket} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED' } })];
+          return refuse([new GraphQLError(`At most ${limits.maxSubscriptionsPerSocket} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED' } })]);
         }
-        const parsed = parseAndValidate(schema, payload.query, operationLimits);
-        if ('errors' in parsed) return parsed.errors.map(toFormattedGraphQLError(formatError));
-        const cost = operationCost(schema, parsed.document, payload.variables ?? undefined, payload.operationName ?? undefined);
-        const tooCostly = costError(cost, limits.maxCost);
-        if (tooCostly) return [tooCostly];
+        // The same limits, in the same order, as Apollo applies over HTTP.
+        const parsed = parseAndValidate(schema, payload.query, operationLimits, wsExtraRules);
+        if ('errors' in parsed) return refuse(parsed.errors);
+        const tooCostly = checkCost(schema, parsed.document, payload.variables, payload.operationName, limits.maxCost);
+        if (tooCostly) return refuse([tooCostly]);
         active.add(id);
+        const operation = getOperationAST(parsed.document, payload.operationName);
+        (ctx.extra.started ??= new Map()).set(id, { at, operation: operation?.name?.value ?? payload.operationName ?? null, type: operation?.operation ?? null });
         const viewer = ctx.extra.viewer!;
         const contextValue: Context = {
           viewer,
@@ -116,26 +148,54 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         return args;
       },
       // Errors over WebSocket go through the same formatError as over HTTP.
-      onOperation: async (_ctx, _id, _payload, _args, pending) => {
+      onOperation: async (ctx, id, _payload, _args, pending) => {
         const result = await pending;
         const format = <R extends { errors?: readonly GraphQLError[] }>(r: R): R =>
           r.errors ? { ...r, errors: r.errors.map(toFormattedGraphQLError(formatError)) } : r;
+        const started = ctx.extra.started?.get(id);
+        ctx.extra.started?.delete(id);
+        if (started) {
+          const outcome = Symbol.asyncIterator in result || !result.errors?.length ? 'ok' : 'error';
+          metrics.observeOperation({ operation: started.operation, type: started.type, transport: 'ws', outcome, seconds: secondsSince(started.at) });
+        }
         if (Symbol.asyncIterator in result) return mapAsyncIterable(result, format);
         return format(result);
       },
       onComplete: (ctx, id) => {
         ctx.extra.subscriptions?.delete(id);
+        ctx.extra.started?.delete(id);
       },
     },
     wsServer,
   );
+  // A socket error is the client's doing (a frame over maxPayload: ws has already closed
+  // it with 1009; a broken frame: 1002). graphql-ws would console.error each one; log it
+  // at debug instead so a hostile client cannot flood the logs.
+  wsServer.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (err: Error & { code?: string }) => {
+      logger.debug({ err: err.message, code: err.code }, 'websocket closed on a protocol error');
+      if (socket.readyState === socket.OPEN) socket.close(1011, 'Internal server error');
+    });
+  });
 
   const limitsPlugin: ApolloServerPlugin<Context> = {
     async requestDidStart() {
+      const at = process.hrtime.bigint();
+      let executed = false;
       return {
         async didResolveOperation({ request, document, operationName }) {
-          const err = costError(operationCost(schema, document, request.variables, operationName ?? undefined), limits.maxCost);
+          const err = checkCost(schema, document, request.variables, operationName, limits.maxCost);
           if (err) throw err;
+        },
+        async executionDidStart() {
+          executed = true;
+        },
+        async willSendResponse({ operationName, request, operation, document, errors }) {
+          const outcome = !executed ? 'refused' : errors?.length ? 'error' : 'ok';
+          // A refused operation has no resolved name yet: take it from the parsed document.
+          const name = operationName ?? request.operationName ?? (document && getOperationAST(document)?.name?.value);
+          metrics.observeOperation({ operation: name, type: operation?.operation, transport: 'http', outcome, seconds: secondsSince(at) });
         },
       };
     },
@@ -179,10 +239,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   expressApp.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  expressApp.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metrics.contentType);
+    res.end(await metrics.render());
+  });
   expressApp.get('/readyz', async (_req, res) => {
     try {
       await dataSource.query('SELECT 1');
-      res.json({ status: 'ready' });
+      // Redis is not required to serve: without it events still commit and clients catch up.
+      res.json({ status: 'ready', events: bus.status() });
     } catch {
       res.status(503).json({ status: 'database unreachable' });
     }
@@ -210,6 +275,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (status === 500) logger.error({ err }, 'unhandled http error');
     const message =
       err.type === 'entity.too.large' ? `Request body is over ${limits.maxBodyBytes} bytes` : status === 500 ? 'Internal server error' : 'Malformed request';
+    metrics.observeOperation({ operation: null, type: null, transport: 'http', outcome: 'refused', seconds: 0 });
     res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
   });
 
@@ -226,7 +292,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     dataSource,
     services,
+    eventRetention,
     schema,
+    metrics,
     async listen(port = config.port, host = config.host) {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -241,6 +309,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       if (closed) return;
       closed = true;
       await apollo.stop();
+      await eventRetention.stop();
       wsServer.close();
       await bus.close();
       await database.close();

@@ -68,3 +68,24 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
     await client.end();
   }
 }
+
+/**
+ * The URL of `database` on an embedded PostgreSQL already running from `dir` (a live
+ * postmaster.pid), or null. One-off commands (`npm run seed`) use it to work beside a
+ * running `npm start` instead of failing to start a second server on the same data.
+ */
+export function runningEmbeddedUrl(dir: string, database: string): string | null {
+  const pidFile = path.join(path.resolve(dir), 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!(pid > 0) || !(port > 0)) return null;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    // EPERM: alive, owned by another OS user (the `postgres` user when we run as root).
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return null;
+  }
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}

@@ -59,11 +59,22 @@ const CLIENT_CODES = new Set([
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003']);
 
-export function isConnectionError(err: unknown): boolean {
-  const e = err as { code?: string; message?: string } | undefined;
-  if (!e) return false;
-  if (e.code && CONNECTION_ERRORS.has(e.code)) return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message ?? '');
+/**
+ * Whether `err` means the database is unreachable (down, restarting, shutting down, the
+ * connection cut). Looks through the wrappers these errors arrive in: TypeORM's
+ * `driverError`, `cause`, AggregateError's `errors` (a refused connect to every address),
+ * and graphql-js's NonErrorThrown `thrownValue` (a socket error from another realm, e.g.
+ * under Jest, is not `instanceof Error`).
+ */
+export function isConnectionError(err: unknown, depth = 0): boolean {
+  const e = err as
+    | { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; thrownValue?: unknown; originalError?: unknown; errors?: unknown }
+    | undefined;
+  if (!e || typeof e !== 'object' || depth > 4) return false;
+  if (typeof e.code === 'string' && CONNECTION_ERRORS.has(e.code)) return true;
+  if (typeof e.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message)) return true;
+  const inner = [e.driverError, e.cause, e.thrownValue, e.originalError, ...(Array.isArray(e.errors) ? e.errors : [])];
+  return inner.some((x) => x !== undefined && x !== err && isConnectionError(x, depth + 1));
 }
 
 /**

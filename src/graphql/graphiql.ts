@@ -277,6 +277,7 @@ const page = () => `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>GraphiQL · message requests</title>
 <link rel="stylesheet" href="${GRAPHIQL_ASSET_PATH}/ide.css">
 <style>html, body, #graphiql { height: 100%; margin: 0; }</style>

@@ -7,6 +7,7 @@ import {
   type ASTVisitor,
   type DocumentNode,
   type FragmentDefinitionNode,
+  type GraphQLFormattedError,
   type GraphQLSchema,
   type SelectionSetNode,
   type ValidationContext,
@@ -25,37 +26,52 @@ export interface OperationLimits {
   maxCost: number;
 }
 
-const tooComplex = (message: string) =>
-  new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
+export const LIMIT_CODE = 'QUERY_TOO_COMPLEX';
 
-/** Depth of the deepest field path, following fragments (cycles are left to graphql-js). */
+const tooComplex = (message: string) => new GraphQLError(message, { extensions: { code: LIMIT_CODE, http: { status: 400 } } });
+
+/**
+ * Depth of the deepest field path, following fragments. Each fragment's depth is computed
+ * once and memoised, so a document that spreads the same fragments many times over (a
+ * "fragment bomb": 20 fragments each spreading the next 20 times) costs time linear in
+ * its size instead of exponential. Cycles count as 0 here; NoFragmentCyclesRule refuses them.
+ */
 export function depthLimitRule(maxDepth: number): ValidationRule {
   return (context: ValidationContext): ASTVisitor => {
     const fragments = new Map<string, FragmentDefinitionNode>();
     for (const def of context.getDocument().definitions) {
       if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
     }
-    const depthOf = (set: SelectionSetNode | undefined, depth: number, seen: Set<string>): number => {
-      if (!set || depth > maxDepth) return depth;
-      let max = depth;
+    const fragmentDepth = new Map<string, number>();
+    const inProgress = new Set<string>();
+    const depthOfFragment = (name: string): number => {
+      const known = fragmentDepth.get(name);
+      if (known !== undefined) return known;
+      const frag = fragments.get(name);
+      if (!frag || inProgress.has(name)) return 0;
+      inProgress.add(name);
+      const depth = depthOf(frag.selectionSet);
+      inProgress.delete(name);
+      fragmentDepth.set(name, depth);
+      return depth;
+    };
+    const depthOf = (set: SelectionSetNode): number => {
+      let max = 0;
       for (const sel of set.selections) {
-        if (sel.kind === Kind.FIELD) {
-          max = Math.max(max, sel.selectionSet ? depthOf(sel.selectionSet, depth + 1, seen) : depth + 1);
-        } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-          max = Math.max(max, depthOf(sel.selectionSet, depth, seen));
-        } else {
-          const name = sel.name.value;
-          const frag = fragments.get(name);
-          if (frag && !seen.has(name)) max = Math.max(max, depthOf(frag.selectionSet, depth, new Set(seen).add(name)));
-        }
-        if (max > maxDepth) break;
+        const depth =
+          sel.kind === Kind.FIELD
+            ? 1 + (sel.selectionSet ? depthOf(sel.selectionSet) : 0)
+            : sel.kind === Kind.INLINE_FRAGMENT
+              ? depthOf(sel.selectionSet)
+              : depthOfFragment(sel.name.value);
+        if (depth > max) max = depth;
       }
       return max;
     };
     return {
       OperationDefinition(node) {
-        const depth = depthOf(node.selectionSet, 0, new Set());
-        if (depth > maxDepth) context.reportError(tooComplex(`Query depth is over the limit of ${maxDepth}`));
+        const depth = depthOf(node.selectionSet);
+        if (depth > maxDepth) context.reportError(tooComplex(`Query depth ${depth} is over the limit of ${maxDepth}`));
       },
     };
   };
@@ -84,19 +100,23 @@ export function limitRules(limits: OperationLimits): ValidationRule[] {
 
 /**
  * Cost: every field 1, lists multiplied by their page size (`first`/`last`, default 20),
- * and whatever a field declares with type-graphql's `complexity` option.
+ * and whatever a field declares with type-graphql's `complexity` option. graphql-query-
+ * complexity expands fragments at every spread; `maxQueryNodes` bounds that expansion
+ * (it throws past it), so a fragment bomb is refused instead of hanging the process.
  */
 export function operationCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   variables: Record<string, unknown> | undefined,
   operationName: string | undefined,
+  maxQueryNodes = 10_000,
 ): number {
   return getComplexity({
     schema,
     query: document,
     variables: variables ?? {},
     operationName,
+    maxQueryNodes,
     estimators: [
       fieldExtensionsEstimator(),
       ({ args, childComplexity }) => {
@@ -112,6 +132,65 @@ export function costError(cost: number, max: number): GraphQLError | null {
   return cost > max ? tooComplex(`Query cost ${cost} is over the limit of ${max}`) : null;
 }
 
+const TOO_MANY_NODES = /maximum allowed number of nodes/;
+
+/**
+ * The cost check both paths run after validation and before execution. Returns the error
+ * to answer with, or null. Variables that do not fit their types are refused here with
+ * BAD_USER_INPUT (execution would refuse them the same way) rather than thrown.
+ */
+export function checkCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | null | undefined,
+  operationName: string | null | undefined,
+  maxCost: number,
+): GraphQLError | null {
+  try {
+    const cost = operationCost(schema, document, variables ?? undefined, operationName ?? undefined, Math.max(10_000, maxCost * 2));
+    return costError(cost, maxCost);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (TOO_MANY_NODES.test(message)) return tooComplex(`Query is over the cost limit of ${maxCost} (too many fields once fragments are expanded)`);
+    return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  }
+}
+
+const TOO_MANY_TOKENS = /contains more th(?:an|at|en) \d+ tokens/;
+// graphql-js (16.15+) stops OverlappingFieldsCanBeMergedRule past a work budget with this
+// bare message: a document that is too expensive to validate, i.e. over a limit.
+const VALIDATION_ABORTED = 'Validation aborted.';
+const SUGGESTION = / ?Did you mean(.+?)\?$/;
+
+type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+
+/**
+ * Wraps the app's formatError so HTTP and WebSocket name limits the same way:
+ * - Apollo re-codes every validation-rule error as GRAPHQL_VALIDATION_FAILED; ours keep
+ *   QUERY_TOO_COMPLEX (Apollo keeps the rule's error as `originalError`).
+ * - graphql-js reports the token limit as a syntax error, and its validation work budget
+ *   as "Validation aborted."; both are limits: QUERY_TOO_COMPLEX.
+ * - With `hideSuggestions` (production) "Did you mean …?" is cut from every message,
+ *   validation and variable coercion alike, so errors do not reveal the schema.
+ * - `extensions.http` (a status hint for Apollo) never reaches the client.
+ */
+export function limitAwareFormatError(base: FormatError, options: { hideSuggestions: boolean }): FormatError {
+  return (formatted, error) => {
+    let code = formatted.extensions?.code;
+    const inner = error instanceof GraphQLError ? error.originalError : undefined;
+    if (inner instanceof GraphQLError && inner.extensions?.code === LIMIT_CODE) code = LIMIT_CODE;
+    if (code === 'GRAPHQL_PARSE_FAILED' && TOO_MANY_TOKENS.test(formatted.message)) code = LIMIT_CODE;
+    let input = code === formatted.extensions?.code ? formatted : { ...formatted, extensions: { ...formatted.extensions, code } };
+    if (formatted.message === VALIDATION_ABORTED) {
+      input = { message: 'Validation aborted: the operation is too complex to validate', extensions: { code: LIMIT_CODE } };
+    }
+    const out = base(input, error);
+    const { http: _http, ...extensions } = out.extensions ?? {};
+    const message = options.hideSuggestions ? out.message.replace(SUGGESTION, '') : out.message;
+    return { ...out, message, ...(out.extensions ? { extensions } : {}) };
+  };
+}
+
 /** The WebSocket path: parse with the token limit, validate with the same rules as HTTP. */
 export function parseAndValidate(
   schema: GraphQLSchema,
@@ -124,7 +203,8 @@ export function parseAndValidate(
     document = parse(query, { maxTokens: limits.maxTokens });
   } catch (err) {
     const message = err instanceof GraphQLError ? err.message : 'Could not parse the operation';
-    return { errors: [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+    const code = TOO_MANY_TOKENS.test(message) ? LIMIT_CODE : 'GRAPHQL_PARSE_FAILED';
+    return { errors: [new GraphQLError(message, { extensions: { code } })] };
   }
   const errors = validate(schema, document, [...limitRules(limits), ...specifiedRules, ...extraRules]);
   if (errors.length) {

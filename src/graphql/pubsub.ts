@@ -1,5 +1,6 @@
-import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
+import { createPubSub, map, pipe, type PubSub } from '@graphql-yoga/subscription';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -17,7 +18,31 @@ export type EventBus = PubSub<{ user: [userId: string, event: UserEvent] }>;
 
 export interface Bus {
   pubsub: EventBus;
+  /**
+   * 'in-process' without REDIS_URL; otherwise 'ready' when both Redis connections are
+   * up (publishing and subscribed), else 'degraded': mutations still commit, live
+   * delivery across instances pauses, and clients catch up with `events(after)`.
+   */
+  status(): 'in-process' | 'ready' | 'degraded';
   close(): Promise<void>;
+}
+
+export interface BusOptions {
+  /** Called for each event as it reaches a subscriber stream on this instance (metrics). */
+  onDeliver?: (event: UserEvent) => void;
+}
+
+function observed(pubsub: EventBus, onDeliver: BusOptions['onDeliver']): EventBus {
+  if (!onDeliver) return pubsub;
+  const subscribe = ((routingKey: 'user', id: string) =>
+    pipe(
+      pubsub.subscribe(routingKey, id),
+      map((event: UserEvent) => {
+        onDeliver(event);
+        return event;
+      }),
+    )) as EventBus['subscribe'];
+  return { publish: pubsub.publish, subscribe };
 }
 
 /**
@@ -25,13 +50,21 @@ export interface Bus {
  * A Redis outage must never fail or stall a mutation: publishes are fire-and-forget with
  * no offline queue, and clients recover what they missed from `events(after)`.
  */
-export function createBus(redisUrl: string | undefined, logger: Logger): Bus {
-  if (!redisUrl) return { pubsub: createPubSub(), close: async () => undefined };
+export function createBus(redisUrl: string | undefined, logger: Logger, busOptions: BusOptions = {}): Bus {
+  if (!redisUrl) {
+    // One listener per open subscription stream of an account (up to 20 per socket, any
+    // number of sockets): Node's default of 10 per event would only print false leak warnings.
+    const eventTarget = new EventTarget();
+    setMaxListeners(0, eventTarget);
+    return { pubsub: observed(createPubSub({ eventTarget }), busOptions.onDeliver), status: () => 'in-process', close: async () => undefined };
+  }
 
-  const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false };
+  // Reconnect quickly (at most 1 s apart) so a restarted Redis is used again at once.
+  const retryStrategy = (times: number) => Math.min(times * 100, 1000);
+  const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false, retryStrategy, connectionName: 'mr-publish' };
   const publishClient = new Redis(redisUrl, options);
   // The subscriber keeps an offline queue so SUBSCRIBE is re-sent after a reconnect.
-  const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: null, autoResubscribe: true });
+  const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: null, autoResubscribe: true, retryStrategy, connectionName: 'mr-subscribe' });
   for (const [name, client] of [['publish', publishClient], ['subscribe', subscribeClient]] as const) {
     client.on('error', (err) => logger.warn({ err: err.message, client: name }, 'redis error'));
   }
@@ -61,7 +94,8 @@ export function createBus(redisUrl: string | undefined, logger: Logger): Bus {
     subscribeClient: safeSubscribe,
   });
   return {
-    pubsub: createPubSub({ eventTarget }),
+    pubsub: observed(createPubSub({ eventTarget }), busOptions.onDeliver),
+    status: () => (publishClient.status === 'ready' && subscribeClient.status === 'ready' ? 'ready' : 'degraded'),
     close: async () => {
       publishClient.disconnect();
       subscribeClient.disconnect();

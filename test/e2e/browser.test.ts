@@ -48,6 +48,20 @@ describe('GET /graphql', () => {
   });
 });
 
+describe('GET /graphql in production', () => {
+  it('serves no IDE and no landing page unless GRAPHIQL=true', async () => {
+    const prod = await startTestApp({ NODE_ENV: 'production' });
+    try {
+      const page = await fetch(prod.app.url, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(404);
+      expect(await page.text()).toMatch(/IDE is disabled/);
+      expect((await fetch(prod.app.url.replace('/graphql', '/graphiql/ide.js'))).status).toBe(404);
+    } finally {
+      await prod.close();
+    }
+  });
+});
+
 (haveChromium ? describe : describe.skip)('GraphiQL in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
@@ -101,6 +115,7 @@ describe('GET /graphql', () => {
     // Monaco auto-closes brackets as text arrives; drop whatever it added after the cursor.
     await page.keyboard.press('ControlOrMeta+Shift+End');
     await page.keyboard.press('Delete');
+    await page.keyboard.press('ControlOrMeta+Home');
   }
 
   /** Waits until the result pane shows `text`. */
@@ -127,6 +142,7 @@ describe('GET /graphql', () => {
   async function run(operationName: string, document: string): Promise<void> {
     await setEditor('.graphiql-query-editor', document);
     await page.locator('.graphiql-tab', { hasText: operationName }).waitFor();
+    await page.getByRole('button', { name: /prettify query/i }).click();
     await page.locator('button.graphiql-execute-button').click();
   }
 
@@ -137,10 +153,11 @@ describe('GET /graphql', () => {
     await page.goto(t.app.url);
     await page.locator('.graphiql-query-editor .monaco-editor').first().waitFor({ timeout: 30_000 });
 
-    if (process.env.DUMP_DOM) {
-      require('fs').writeFileSync('/tmp/graphiql-dom.html', await page.content());
-      await page.screenshot({ path: '/tmp/graphiql-initial.png' });
-    }
+    // The schema loaded: the documentation explorer lists the root types.
+    await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+    await page.locator('.graphiql-doc-explorer', { hasText: 'Subscription' }).waitFor();
+    await page.getByRole('button', { name: 'Hide Documentation Explorer' }).click();
+
     // The header editor is open by default; paste the recipient's token there.
     await page.locator('.graphiql-editor-tools button', { hasText: 'Headers' }).click();
     await setEditor('.graphiql-editor-tool .graphiql-editor:not(.hidden)', JSON.stringify({ Authorization: `Bearer ${recipient.token}` }));

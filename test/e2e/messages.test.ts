@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { codeOf, startTestApp, type TestApp, type TestUser } from '../support/app';
 import { openConversation, writeSnapshot } from '../support/conversations';
+import { runInTransaction } from '../../src/db/transaction';
+import { EventType } from '../../src/modules/notifications/events.service';
 import {
   BlockUserDocument,
   ConversationByIdDocument,
+  DeleteConversationDocument,
+  InboxBadgeDocument,
   MarkConversationSeenDocument,
   MessagesDocument,
   OnMessageReceivedDocument,
@@ -286,6 +290,30 @@ describe('seen receipts', () => {
     expect(await t.app.services.conversations.unreadConversationCount(a.id)).toBe(1);
   });
 
+  it('the inbox badge follows sends, deletes and marks', async () => {
+    const [a, b, c] = await pair();
+    const badge = async () => (await t.ok(InboxBadgeDocument, {}, b.token)).inboxBadge;
+    const badgeEvents = async () =>
+      Number((await t.query<{ n: string }>(`SELECT count(*) AS n FROM events WHERE user_id = $1 AND type = 'INBOX_BADGE_CHANGED'`, [b.id]))[0].n);
+    expect(await badge()).toMatchObject({ unreadConversationCount: 1, showDot: true });
+    await t.ok(MarkConversationSeenDocument, { conversationId: c }, b.token);
+    expect(await badge()).toMatchObject({ unreadConversationCount: 0, showDot: false });
+
+    const events = await badgeEvents();
+    await send(a, c, 'ping');
+    expect(await badgeEvents()).toBe(events + 1);
+    expect((await badge()).unreadConversationCount).toBe(1);
+    await t.ok(DeleteConversationDocument, { id: c }, b.token);
+    expect(await badgeEvents()).toBe(events + 2);
+    expect((await badge()).unreadConversationCount).toBe(0);
+    await send(a, c, 'ping again');
+    expect((await badge()).unreadConversationCount).toBe(1);
+    await t.ok(MarkConversationSeenDocument, { conversationId: c }, b.token);
+    expect((await badge()).unreadConversationCount).toBe(0);
+    // The sender's own messages never make its badge red.
+    expect((await t.ok(InboxBadgeDocument, {}, a.token)).inboxBadge.unreadConversationCount).toBe(0);
+  });
+
   it('a block stops seen receipts: the pointer moves for the reader, the sender learns nothing', async () => {
     const [a, b, c] = await pair();
     await t.ok(BlockUserDocument, { userId: a.id }, b.token);
@@ -319,5 +347,31 @@ describe('messageReceived', () => {
     expect(subB.events).toHaveLength(1);
     expect(subThird.events).toHaveLength(0);
     await Promise.all([subA.close(), subB.close(), subThird.close()]);
+  });
+});
+
+describe('delivery re-check', () => {
+  it('an event about the blocker logged just before the block does not reach the blocked account live', async () => {
+    const [a, b, c] = await pair();
+    const z = await t.makeUser();
+    const withZ = await openConversation(t, a, z, 'a to z');
+    const subA = await t.subscribe(OnMessageSeenDocument, {}, a.token);
+    await t.ok(BlockUserDocument, { userId: a.id }, b.token);
+    // As if b's mark had committed an instant before the block: the event is in a's log.
+    const [intro] = await history(b, c);
+    await runInTransaction(t.app.dataSource, async (tx) => {
+      t.app.services.events.emit(tx, a.id, EventType.MESSAGE_SEEN, {
+        conversationId: c,
+        readerId: b.id,
+        upToMessageId: intro.id,
+        seenAt: t.clock.now().toISOString(),
+      });
+    });
+    // A later, legitimate receipt from z is delivered; b's never is.
+    await t.ok(MarkConversationSeenDocument, { conversationId: withZ }, z.token);
+    const event = await subA.next();
+    expect(event.messageSeen.reader.id).toBe(z.id);
+    expect(subA.events).toHaveLength(1);
+    await subA.close();
   });
 });

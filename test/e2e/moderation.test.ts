@@ -7,7 +7,9 @@ import {
   ReportsDocument,
   ReportUserAskingForModeratorFieldsDocument,
   ReportUserDocument,
+  AcceptMessageRequestDocument,
   ResolveReportDocument,
+  SendMessageDocument,
   SendMessageRequestDocument,
   SetVerifiedDocument,
   UserByNameDocument,
@@ -78,6 +80,18 @@ async function snapshot() {
     t.query('SELECT id, verified FROM users ORDER BY id'),
   ]);
   return JSON.stringify({ reports, bans, users });
+}
+
+/** The whole queue for `status`, walked page by page (oldest first). */
+async function allReports(status: 'OPEN' | 'RESOLVED' = 'OPEN', first = 40) {
+  const nodes = [];
+  let after: string | null | undefined;
+  for (;;) {
+    const page = await t.ok(ReportsDocument, { status, first, after }, moderator.token);
+    nodes.push(...page.reports.edges.map((e) => e.node));
+    if (!page.reports.pageInfo.hasNextPage) return nodes;
+    after = page.reports.pageInfo.endCursor;
+  }
 }
 
 async function reportCount(): Promise<number> {
@@ -170,6 +184,7 @@ describe('reportUser', () => {
     const reporter = await t.makeUser();
     const before = await reportCount();
     expect(codeOf(await report(reporter, reporter.id))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await report(reporter, reporter.id.toUpperCase()))).toBe('BAD_USER_INPUT');
     expect(codeOf(await report(reporter, randomUUID()))).toBe('NOT_FOUND');
     expect(codeOf(await report(reporter, 'not-a-uuid'))).toBe('NOT_FOUND');
     const badReason = await t.gql(`mutation { reportUser(input: { userId: "${moderator.id}", reason: RUDE }) { id } }`, {}, reporter.token);
@@ -271,9 +286,21 @@ describe('reporter identity', () => {
         expect(seen).not.toContain(r.username);
       }
     }
-    // Its own profile, as others see it, says nothing either.
+    // Its own profile says nothing either.
     const profile = JSON.stringify(await t.ok(UserByNameDocument, { username: target.username }, target.token));
     for (const r of reporters) expect(profile).not.toContain(r.id);
+
+    // And a reporter's profile (without alsoBlock) looks to it like anyone else's.
+    const control = await t.makeUser();
+    const lookAt = async (u: TestUser) => {
+      const res = await t.ok(
+        `query($u: String!) { user(username: $u) { verified followerCount followingCount isFollowing followsYou isBlocked messageButton { state reason explanation } } }`,
+        { u: u.username },
+        target.token,
+      );
+      return res;
+    };
+    expect(await lookAt(reporters[0])).toEqual(await lookAt(control));
   });
 });
 
@@ -366,8 +393,8 @@ describe('moderation queue', () => {
     const secondReport = await reportOk(second, target.id);
     const third = await reportOk(reporter, target.id, { messageId: ids[0] });
 
-    const all = await t.ok(ReportsDocument, { first: 100 }, moderator.token);
-    const mine = all.reports.edges.map((e) => e.node).filter((n) => n.reportedUser?.id === target.id);
+    const all = await allReports();
+    const mine = all.filter((n) => n.reportedUser?.id === target.id);
     expect(mine.map((n) => n.id)).toEqual([first.id, secondReport.id, third.id]);
     const [a, b, c] = mine;
     expect(a.reporter).toEqual({ id: reporter.id, username: reporter.username });
@@ -376,33 +403,26 @@ describe('moderation queue', () => {
     expect(a.message!.id).toBe(ids[4]);
     // seq 5 ± 3 → seq 2..8; seq 1 − 3 is clipped → seq 1..4.
     expect(a.context.map((m) => m.id)).toEqual(ids.slice(1, 8));
+    expect(a.context.map((m) => m.sender.id)).toEqual([reporter.id, target.id, reporter.id, target.id, target.id, reporter.id, target.id]);
     expect(b.context).toEqual([]);
     expect(c.context.map((m) => m.id)).toEqual(ids.slice(0, 4));
 
-    // Pages of two, oldest first, with the same order.
-    const seen: string[] = [];
-    let after: string | null | undefined;
-    for (;;) {
-      const page = await t.ok(ReportsDocument, { first: 2, after }, moderator.token);
-      seen.push(...page.reports.edges.map((e) => e.node.id));
-      if (!page.reports.pageInfo.hasNextPage) break;
-      after = page.reports.pageInfo.endCursor;
-    }
-    expect(seen).toEqual(all.reports.edges.map((e) => e.node.id));
+    // Smaller pages walk the same order; the queue is oldest first.
+    expect((await allReports('OPEN', 3)).map((n) => n.id)).toEqual(all.map((n) => n.id));
+    const times = all.map((n) => Date.parse(n.createdAt));
+    expect(times).toEqual([...times].sort((x, y) => x - y));
 
     const forgedCursor = Buffer.from(JSON.stringify(['yesterday', 'x'])).toString('base64url');
     expect(codeOf(await t.gql(ReportsDocument, { after: forgedCursor }, moderator.token))).toBe('BAD_USER_INPUT');
-    expect(codeOf(await t.gql(ReportsDocument, { first: 101 }, moderator.token))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await t.gql(ReportsDocument, { first: 0 }, moderator.token))).toBe('BAD_USER_INPUT');
 
     // Resolved reports leave the open queue and show under RESOLVED.
     const resolved = await t.ok(ResolveReportDocument, { id: first.id, action: 'WARN' }, moderator.token);
     expect(resolved.resolveReport).toMatchObject({ status: 'RESOLVED', resolution: 'WARN', reporter: { id: reporter.id } });
     expect(resolved.resolveReport.resolvedAt).not.toBeNull();
     expect(resolved.resolveReport.context.map((m) => m.id)).toEqual(ids.slice(1, 8));
-    const open = await t.ok(ReportsDocument, { first: 100 }, moderator.token);
-    expect(open.reports.edges.map((e) => e.node.id)).not.toContain(first.id);
-    const done = await t.ok(ReportsDocument, { status: 'RESOLVED', first: 100 }, moderator.token);
-    expect(done.reports.edges.map((e) => e.node.id)).toContain(first.id);
+    expect((await allReports('OPEN')).map((n) => n.id)).not.toContain(first.id);
+    expect((await allReports('RESOLVED')).map((n) => n.id)).toContain(first.id);
     expect(await activeBan(target.id)).toBeNull();
   });
 
@@ -443,6 +463,21 @@ describe('messaging bans', () => {
     } finally {
       t.clock.reset();
     }
+  });
+
+  it('refuses sendMessage in an open conversation too, until lifted', async () => {
+    const target = await t.makeUser();
+    const friend = await t.makeUser();
+    const sent = await sendRequest(friend, target);
+    await t.ok(AcceptMessageRequestDocument, { id: sent.data!.sendMessageRequest.id }, target.token);
+    const conversationId = sent.data!.sendMessageRequest.conversation.id;
+    const until = new Date(t.clock.now().getTime() + DAY);
+    await t.ok(BanFromMessagingDocument, { userId: target.id, until: until.toISOString() }, moderator.token);
+    const refused = await t.gql(SendMessageDocument, { input: { conversationId, text: 'still here' } }, target.token);
+    expect(codeOf(refused)).toBe('MESSAGING_BANNED');
+    expect(refused.errors![0].extensions!.until).toBe(until.toISOString());
+    await t.ok(LiftMessagingBanDocument, { userId: target.id }, moderator.token);
+    expect((await t.gql(SendMessageDocument, { input: { conversationId, text: 'back' } }, target.token)).errors).toBeUndefined();
   });
 
   it('bans for good without until, and liftMessagingBan ends it (idempotently)', async () => {

@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from '../support/app';
+import { startTestApp, type Doc, type TestApp } from '../support/app';
 import { MessageRequestsDocument, NotificationsDocument, SendMessageRequestDocument, SentMessageRequestsDocument } from '../generated/graphql';
 
 let t: TestApp;
@@ -16,9 +16,9 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /** SQL statements the server sent while answering one operation. */
-async function statements<TData, TVars>(doc: Parameters<TestApp['gql']>[0], vars: TVars, token: string): Promise<number> {
+async function statements<TData, TVars>(doc: Doc<TData, TVars>, vars: TVars, token: string): Promise<number> {
   t.sql.reset();
-  const res = await t.gql(doc as never, vars as never, token);
+  const res = await t.gql(doc, vars, token);
   expect(res.errors).toBeUndefined();
   return t.sql.count;
 }

@@ -1,5 +1,5 @@
 import { startTestApp, codeOf, type TestApp, type TestUser } from '../support/app';
-import { SendMessageRequestDocument } from '../generated/graphql';
+import { AcceptMessageRequestDocument, SendMessageDocument, SendMessageRequestDocument } from '../generated/graphql';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -46,7 +46,22 @@ describe('send rate limit (messages ~5/s, bursts of 10)', () => {
     expect((await send(sender, unsent[0])).errors).toBeUndefined();
   });
 
-  it('lets anonymous calls through to UNAUTHENTICATED without counting them', async () => {
+  it('limits sendMessage the same way', async () => {
+    const burst = t.config.limits.messageRateBurst;
+    const [a, b] = [await t.makeUser(), await t.makeUser()];
+    const request = await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: 'hi' } }, a.token);
+    await t.ok(AcceptMessageRequestDocument, { id: request.sendMessageRequest.id }, b.token);
+    const conversationId = request.sendMessageRequest.conversation.id;
+    const results = await Promise.all(
+      Array.from({ length: burst + 1 }, (_, i) => t.gql(SendMessageDocument, { input: { conversationId, text: `message ${i}` } }, b.token)),
+    );
+    const limited = results.filter((r) => codeOf(r) === 'RATE_LIMITED');
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    expect(results.filter((r) => !r.errors).length + limited.length).toBe(burst + 1);
+    expect(limited[0].errors![0].extensions!.retryAfter).toBeGreaterThan(0);
+  });
+
+  it('lets anonymous calls through to the resolver (UNAUTHENTICATED)', async () => {
     const someone = await t.makeUser();
     const res = await t.gql(SendMessageRequestDocument, { input: { recipientId: someone.id, text: 'hi' } });
     expect(codeOf(res)).toBe('UNAUTHENTICATED');

@@ -71,14 +71,28 @@ export function birthDateForAge(years: number, now = new Date(), days = 0): stri
   return d.toISOString().slice(0, 10);
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const adminUrl = process.env.TEST_ADMIN_DATABASE_URL!;
+export interface TestAppOptions {
+  /**
+   * Another PostgreSQL server's admin URL (e.g. one the test starts and stops itself, see
+   * own-postgres.ts): the database is created there empty and createApp migrates it.
+   */
+  adminUrl?: string;
+  /**
+   * Use this existing database (e.g. another TestApp's `config.databaseUrl`) instead of a
+   * fresh clone: two instances sharing one database. Nothing is created or dropped here;
+   * close this app before the one that owns the database.
+   */
+  databaseUrl?: string;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const adminUrl = options.adminUrl ?? process.env.TEST_ADMIN_DATABASE_URL!;
   const template = process.env.TEST_TEMPLATE_DATABASE!;
   const dbName = `mr_t_${process.pid}_${Date.now().toString(36)}_${(counter++).toString(36)}`;
-  await withAdminClient(adminUrl, async (c) => {
+  if (!options.databaseUrl) await withAdminClient(adminUrl, async (c) => {
     for (let attempt = 0; ; attempt++) {
       try {
-        await c.query(`CREATE DATABASE ${dbName} TEMPLATE ${template}`);
+        await c.query(options.adminUrl ? `CREATE DATABASE ${dbName}` : `CREATE DATABASE ${dbName} TEMPLATE ${template}`);
         return;
       } catch (err) {
         // Two files cloning at the same instant can briefly see each other on the template.
@@ -87,7 +101,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       }
     }
   });
-  const url = databaseUrl(adminUrl, dbName);
+  const url = options.databaseUrl ?? databaseUrl(adminUrl, dbName);
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: '.data/test', JWT_SECRET: 'test-secret-test-secret-test-secret-0123', DATABASE_URL: url, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
   const clock = new AdjustableClock();
   const sql = new SqlCounter();
@@ -197,7 +211,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     async close() {
       await Promise.all(sockets.map((s) => s.dispose()));
       await app.close();
-      await withAdminClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)).catch(() => undefined);
+      if (!options.databaseUrl) await withAdminClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)).catch(() => undefined);
     },
   };
   return t;

@@ -184,24 +184,25 @@ export class MessagesService {
    * gets its receipt at the first mark after the accept. Marking backwards writes nothing.
    */
   async markSeen(viewerId: string, conversationId: string, upToMessageId?: string | null): Promise<Conversation> {
+    const conversation = await this.deps.conversations.requireReadable(viewerId, conversationId);
+    const otherId = ConversationsService.otherParticipant(conversation, viewerId);
+    // Read before the transaction: the lookup runs its two statements in parallel.
+    const rel = await this.deps.relationships.betweenOne(viewerId, otherId);
+    const receiptsAllowed = conversation.status === ConversationStatus.OPEN && !rel.aBlocksB && !rel.bBlocksA;
     return runInTransaction(this.dataSource, async (tx) => {
-      const conversation = await this.deps.conversations.requireReadable(viewerId, conversationId, tx.manager);
       const target = await this.pointerTarget(tx.manager, conversation, upToMessageId);
       if (!target) return conversation;
-      const otherId = ConversationsService.otherParticipant(conversation, viewerId);
       const now = this.deps.clock.now();
 
-      // GREATEST in one statement: concurrent marks by the same viewer never move it back.
+      // Forward only, in one statement: concurrent marks by the same viewer never move it back.
       const [, moved]: [unknown, number] = await tx.manager.query(
         `UPDATE conversation_members SET last_read_seq = $3, last_read_at = $4
           WHERE conversation_id = $1 AND user_id = $2 AND last_read_seq < $3`,
         [conversation.id, viewerId, target.seq, now],
       );
       if (moved > 0) this.deps.events.emit(tx, viewerId, EventType.INBOX_BADGE_CHANGED, { conversationId: conversation.id });
+      if (!receiptsAllowed) return conversation;
 
-      if (conversation.status !== ConversationStatus.OPEN) return conversation;
-      const rel = await this.deps.relationships.betweenOne(viewerId, otherId, tx.manager);
-      if (rel.aBlocksB || rel.bBlocksA) return conversation;
       // Bounded by the target, which is at or below the pointer: seen_at never passes it.
       const [, seen]: [unknown, number] = await tx.manager.query(
         `UPDATE messages SET seen_at = $4
@@ -282,8 +283,7 @@ export class MessagesService {
   /** The message the pointer should move to: the given one (in this conversation) or the latest. */
   private async pointerTarget(manager: EntityManager, conversation: Conversation, upToMessageId?: string | null) {
     if (upToMessageId == null) {
-      if (!conversation.lastMessageId) return null;
-      return manager.findOne(Message, { where: { id: conversation.lastMessageId }, select: { id: true, seq: true } });
+      return manager.findOne(Message, { where: { conversationId: conversation.id }, order: { seq: 'DESC' }, select: { id: true, seq: true } });
     }
     const message = isUuid(upToMessageId)
       ? await manager.findOne(Message, { where: { id: upToMessageId, conversationId: conversation.id }, select: { id: true, seq: true } })

@@ -53,9 +53,10 @@ export class ModerationService {
   ) {}
 
   async reportUser(reporterId: string, input: ReportUserInput): Promise<ReportView> {
-    if (input.userId === reporterId) throw badInput('You cannot report yourself', 'userId');
     const details = checkDetails(input.details);
     const reported = await this.users.requireById(input.userId);
+    // Compared after the lookup: the same uuid in upper case is still yourself.
+    if (reported.id === reporterId) throw badInput('You cannot report yourself', 'userId');
     const message = input.messageId != null ? await this.reportableMessage(reporterId, reported.id, input.messageId) : null;
     const now = this.clock.now();
     const report = await runInTransaction(this.dataSource, async (tx) => {

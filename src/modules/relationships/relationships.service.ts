@@ -38,18 +38,15 @@ export class RelationshipsService {
     const result = new Map<string, Relationship>(others.map((b) => [b, { ...NO_RELATIONSHIP }]));
     if (others.length === 0) return result;
     const ids = [...new Set(others)];
-    const [follows, blocks] = await Promise.all([
-      manager.query(
-        `SELECT follower_id, followee_id FROM follows
-          WHERE (follower_id = $1 AND followee_id = ANY($2::uuid[])) OR (followee_id = $1 AND follower_id = ANY($2::uuid[]))`,
-        [a, ids],
-      ),
-      manager.query(
-        `SELECT blocker_id, blocked_id FROM blocks
-          WHERE (blocker_id = $1 AND blocked_id = ANY($2::uuid[])) OR (blocked_id = $1 AND blocker_id = ANY($2::uuid[]))`,
-        [a, ids],
-      ),
-    ]);
+    const followsSql = `SELECT follower_id, followee_id FROM follows
+          WHERE (follower_id = $1 AND followee_id = ANY($2::uuid[])) OR (followee_id = $1 AND follower_id = ANY($2::uuid[]))`;
+    const blocksSql = `SELECT blocker_id, blocked_id FROM blocks
+          WHERE (blocker_id = $1 AND blocked_id = ANY($2::uuid[])) OR (blocked_id = $1 AND blocker_id = ANY($2::uuid[]))`;
+    // Inside a transaction there is one connection: no overlapping queries on it.
+    const inTransaction = Boolean(manager.queryRunner);
+    const [follows, blocks] = inTransaction
+      ? [await manager.query(followsSql, [a, ids]), await manager.query(blocksSql, [a, ids])]
+      : await Promise.all([manager.query(followsSql, [a, ids]), manager.query(blocksSql, [a, ids])]);
     for (const f of follows as Array<{ follower_id: string; followee_id: string }>) {
       if (f.follower_id === a) result.get(f.followee_id)!.aFollowsB = true;
       else result.get(f.follower_id)!.bFollowsA = true;

@@ -167,12 +167,16 @@ export class RequestsService {
   ): Promise<{ input: EligibilityInput; pair: PairState }> {
     const otherId = recipient?.id ?? null;
     const valid = otherId && otherId !== senderId;
-    const [relationship, ban, pair, window] = await Promise.all([
-      valid ? this.relationships.betweenOne(senderId, otherId, manager) : Promise.resolve({ aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: false }),
-      this.bans.activeBan(senderId, manager),
-      valid ? this.pairState(manager, senderId, otherId, now) : Promise.resolve({ openConversationId: null, pendingFromSender: false, pendingFromRecipient: null }),
-      this.sentInWindow(manager, senderId, now),
-    ]);
+    // One after another: inside a transaction they share one connection, and pg must not
+    // be handed a second query while the first is running.
+    const relationship = valid
+      ? await this.relationships.betweenOne(senderId, otherId, manager)
+      : { aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: false };
+    const ban = await this.bans.activeBan(senderId, manager);
+    const pair: PairState = valid
+      ? await this.pairState(manager, senderId, otherId, now)
+      : { openConversationId: null, pendingFromSender: false, pendingFromRecipient: null };
+    const window = await this.sentInWindow(manager, senderId, now);
     return {
       pair,
       input: {
@@ -193,14 +197,12 @@ export class RequestsService {
   }
 
   private async pairState(manager: EntityManager, a: string, b: string, now: Date): Promise<PairState> {
-    const [conversation, pending] = await Promise.all([
-      this.conversations.findForPair(a, b, manager),
-      manager
-        .createQueryBuilder(MessageRequest, 'r')
-        .where(`r.status = 'PENDING' AND r.expires_at > :now`, { now })
-        .andWhere('((r.sender_id = :a AND r.recipient_id = :b) OR (r.sender_id = :b AND r.recipient_id = :a))', { a, b })
-        .getMany(),
-    ]);
+    const conversation = await this.conversations.findForPair(a, b, manager);
+    const pending = await manager
+      .createQueryBuilder(MessageRequest, 'r')
+      .where(`r.status = 'PENDING' AND r.expires_at > :now`, { now })
+      .andWhere('((r.sender_id = :a AND r.recipient_id = :b) OR (r.sender_id = :b AND r.recipient_id = :a))', { a, b })
+      .getMany();
     return {
       openConversationId: conversation?.status === ConversationStatus.OPEN ? conversation.id : null,
       pendingFromSender: pending.some((r) => r.senderId === a),

@@ -1,0 +1,109 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type Transport = 'http' | 'ws';
+/** ok: answered without errors; error: executed with errors; refused: stopped before execution. */
+export type Outcome = 'ok' | 'error' | 'refused';
+
+export interface OperationSample {
+  operation: string | null | undefined;
+  type: string | null | undefined;
+  transport: Transport;
+  outcome: Outcome;
+  seconds: number;
+}
+
+export interface MetricsSources {
+  /** Open WebSocket connections on this instance. */
+  activeSockets: () => number;
+  /** Open subscription streams on this instance (EventsService.listenerCount()). */
+  activeSubscriptions: () => number;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  observeOperation(sample: OperationSample): void;
+  /** An event reached a subscriber on this instance `seconds` after it was published. */
+  observePublishLag(seconds: number): void;
+  /** Prometheus text exposition. */
+  render(): Promise<string>;
+  readonly contentType: string;
+}
+
+// Operation names come from clients: bounded so a client cannot blow up the label set.
+const NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
+const MAX_NAMES = 200;
+const TYPES = new Set(['query', 'mutation', 'subscription']);
+
+/**
+ * One Registry per app (never prom-client's global one): tests start many apps in one
+ * process, and two instances in one process must not share counters.
+ */
+export function createMetrics(sources: MetricsSources, options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+
+  const requests = new Counter({
+    name: 'graphql_operations_total',
+    help: 'GraphQL operations by name, type, transport and outcome.',
+    labelNames: ['operation', 'type', 'transport', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'graphql_operation_duration_seconds',
+    help: 'Time to answer a GraphQL operation (for subscriptions: to set it up).',
+    labelNames: ['operation', 'type', 'transport'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'graphql_ws_sockets_active',
+    help: 'Open graphql-ws connections on this instance.',
+    registers: [registry],
+    collect() {
+      this.set(sources.activeSockets());
+    },
+  });
+  new Gauge({
+    name: 'graphql_subscriptions_active',
+    help: 'Open subscription streams on this instance.',
+    registers: [registry],
+    collect() {
+      this.set(sources.activeSubscriptions());
+    },
+  });
+  const lag = new Histogram({
+    name: 'event_publish_lag_seconds',
+    help: 'From publishing an event (after its commit) to its arrival at a subscriber on this instance, through Redis when configured.',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  const names = new Set<string>();
+  const nameLabel = (name: string | null | undefined): string => {
+    if (!name) return '(anonymous)';
+    if (!NAME.test(name)) return '(other)';
+    if (names.has(name)) return name;
+    if (names.size >= MAX_NAMES) return '(other)';
+    names.add(name);
+    return name;
+  };
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    observeOperation({ operation, type, transport, outcome, seconds }) {
+      const labels = { operation: nameLabel(operation), type: type && TYPES.has(type) ? type : 'unknown', transport };
+      requests.inc({ ...labels, outcome });
+      duration.observe(labels, seconds);
+    },
+    observePublishLag(seconds) {
+      lag.observe(Math.max(0, seconds));
+    },
+    render: () => registry.metrics(),
+  };
+}
+
+/** Seconds since a process.hrtime.bigint() reading. */
+export function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
