@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError, type DataSource, type EntityManager } from 'typeorm';
 
 /**
  * A unit of work: one PostgreSQL transaction plus hooks. `beforeCommit` hooks run inside
@@ -46,6 +46,12 @@ export async function runInTransaction<T>(dataSource: DataSource, work: (tx: Tx)
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) continue;
+      if (err instanceof QueryRunnerAlreadyReleasedError || err instanceof QueryRunnerProviderAlreadyReleasedError) {
+        // The connection died mid-transaction (e.g. PostgreSQL restarting): TypeORM released
+        // the query runner on the client's 'error' and the next statement found it gone.
+        // Nothing was committed; say so as the connection failure it is (SERVICE_UNAVAILABLE).
+        throw Object.assign(new Error('Connection terminated during a transaction', { cause: err }), { code: '08006' });
+      }
       throw err;
     }
   }
