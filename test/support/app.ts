@@ -195,9 +195,12 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
             if (errors.length) throw new Error(`subscription error: ${JSON.stringify(errors)}`);
             const left = end - Date.now();
             if (left <= 0) throw new Error('no subscription event arrived');
-            await new Promise((r) => {
-              waiters.push(r);
-              setTimeout(r, left);
+            await new Promise<void>((r) => {
+              const timer = setTimeout(r, left);
+              waiters.push(() => {
+                clearTimeout(timer);
+                r();
+              });
             });
           }
           return events[taken++] as never;

@@ -7,12 +7,12 @@ import type { Clock } from '../../lib/clock';
 import type { UserEvent } from '../../graphql/pubsub';
 import { isUuid } from '../../lib/ids';
 import { checkMessageText, hasControlCharacters } from '../../lib/text';
-import { ConversationStatus, type Conversation } from '../conversations/conversation.entity';
+import { Conversation, ConversationStatus } from '../conversations/conversation.entity';
 import { ConversationsService } from '../conversations/conversations.service';
 import type { BansService } from '../moderation/bans.service';
 import { EventType, type EventsService } from '../notifications/events.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
-import { DirectMessagePolicy } from '../users/user.entity';
+import { DirectMessagePolicy, User } from '../users/user.entity';
 import type { UsersService } from '../users/users.service';
 import { Message } from './message.entity';
 
@@ -122,32 +122,34 @@ export class MessagesService {
       if (replay) return replay;
     }
 
-    const recipientId = ConversationsService.otherParticipant(conversation, senderId);
-    const [ban, rel, recipient] = await Promise.all([
-      this.deps.bans.activeBan(senderId),
-      this.deps.relationships.betweenOne(senderId, recipientId),
-      this.deps.users.byId(recipientId),
-    ]);
-    if (ban) {
-      const until = ban.until ? ban.until.toISOString() : null;
-      throw new AppError(
-        'MESSAGING_BANNED',
-        until ? `You can't send messages until ${until}` : "You can't send messages until a moderator reviews your account",
-        { until },
-      );
-    }
-    if (rel.aBlocksB || rel.bBlocksA) throw new AppError('RECIPIENT_UNAVAILABLE', "You can't message this account");
-    if (conversation.status === ConversationStatus.REQUEST) {
-      throw new AppError('REQUEST_PENDING', 'You can send more messages once your request is accepted');
-    }
-    if (!recipient || recipient.directMessagePolicy === DirectMessagePolicy.NOBODY) {
-      throw new AppError('MESSAGING_DISABLED', "This user isn't accepting messages");
-    }
     const problem = checkMessageText(input.text, MAX_MESSAGE_TEXT);
-    if (problem) throw badInput(TEXT_PROBLEMS[problem], 'text');
+    const recipientId = ConversationsService.otherParticipant(conversation, senderId);
 
     try {
       return await runInTransaction(this.dataSource, async (tx) => {
+        // The rules are read under the pair lock that blockUser also takes, so a block
+        // (or a ban) that commits first is always seen: no message slips in after it.
+        await this.deps.conversations.lockPair(tx, senderId, recipientId);
+        const ban = await this.deps.bans.activeBan(senderId, tx.manager);
+        if (ban) {
+          const until = ban.until ? ban.until.toISOString() : null;
+          throw new AppError(
+            'MESSAGING_BANNED',
+            until ? `You can't send messages until ${until}` : "You can't send messages until a moderator reviews your account",
+            { until },
+          );
+        }
+        const rel = await this.deps.relationships.betweenOne(senderId, recipientId, tx.manager);
+        if (rel.aBlocksB || rel.bBlocksA) throw new AppError('RECIPIENT_UNAVAILABLE', "You can't message this account");
+        const current = await tx.manager.findOneBy(Conversation, { id: conversation.id });
+        if (current?.status !== ConversationStatus.OPEN) {
+          throw new AppError('REQUEST_PENDING', 'You can send more messages once your request is accepted');
+        }
+        const recipient = await tx.manager.findOneBy(User, { id: recipientId });
+        if (!recipient || recipient.directMessagePolicy === DirectMessagePolicy.NOBODY) {
+          throw new AppError('MESSAGING_DISABLED', "This user isn't accepting messages");
+        }
+        if (problem) throw badInput(TEXT_PROBLEMS[problem], 'text');
         const now = this.deps.clock.now();
         const message = await this.appendInTx(tx, { conversationId: conversation.id, senderId, text: input.text, clientMessageId: key, now });
         const payload: MessageReceivedPayload = { conversationId: conversation.id, messageId: message.id, senderId };
