@@ -15,7 +15,7 @@ import type { Config } from './config';
 import { systemClock, type Clock } from './lib/clock';
 import { createLogger } from './lib/logger';
 import { openDatabase, type Database, type SqlCounter } from './db/database';
-import { createBus } from './graphql/pubsub';
+import { createBus, type BusStatus } from './graphql/pubsub';
 import { buildAppSchema } from './graphql/schema';
 import { createFormatError } from './graphql/errors';
 import { createLoaders } from './graphql/loaders';
@@ -24,7 +24,7 @@ import { createMetrics, secondsSince, type Metrics } from './graphql/metrics';
 import { AuthService } from './modules/users/auth.service';
 import { createServices, type Services } from './services';
 import type { Context, Viewer } from './graphql/context';
-import { mapAsyncIterable } from './graphql/async-iterable';
+import { transformAsyncIterable } from './lib/async-iterable';
 import { graphiqlRouter } from './graphql/graphiql';
 import { EventRetentionJob } from './modules/notifications/event-retention';
 
@@ -68,12 +68,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const database: Database = await openDatabase(config, logger, options.sqlCounter);
   const { dataSource } = database;
   // Late-bound: the sources exist only once the services and the WebSocket server do.
-  const sources = { sockets: () => 0, subscriptions: () => 0 };
+  const sources = { sockets: () => 0, subscriptions: () => 0, bus: (): BusStatus => 'in-process' };
   const metrics = createMetrics(
-    { activeSockets: () => sources.sockets(), activeSubscriptions: () => sources.subscriptions() },
+    { activeSockets: () => sources.sockets(), activeSubscriptions: () => sources.subscriptions(), eventBus: () => sources.bus() },
     { defaultMetrics: config.env !== 'test' },
   );
   const bus = createBus(config.redisUrl, logger, { onDeliver: (e) => metrics.observePublishLag((Date.now() - Number(e.publishedAt)) / 1000) });
+  sources.bus = () => bus.status();
   const services = createServices({ dataSource, config, clock, pubsub: bus.pubsub, logger });
   const eventRetention = new EventRetentionJob(services.events, config.events.retentionDays, logger).start();
   const schema = await buildAppSchema();
@@ -158,7 +159,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           const outcome = Symbol.asyncIterator in result || !result.errors?.length ? 'ok' : 'error';
           metrics.observeOperation({ operation: started.operation, type: started.type, transport: 'ws', outcome, seconds: secondsSince(started.at) });
         }
-        if (Symbol.asyncIterator in result) return mapAsyncIterable(result, format);
+        if (Symbol.asyncIterator in result) return transformAsyncIterable(result, format);
         return format(result);
       },
       onComplete: (ctx, id) => {
@@ -209,6 +210,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
+    // index.ts owns SIGTERM/SIGINT (app.close(), then exit); Apollo's own handler would race it.
+    stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
     validationRules: limitRules(operationLimits),
     plugins: [
@@ -246,8 +249,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   expressApp.get('/readyz', async (_req, res) => {
     try {
       await dataSource.query('SELECT 1');
-      // Redis is not required to serve: without it events still commit and clients catch up.
-      res.json({ status: 'ready', events: bus.status() });
+      res.json({ status: 'ready' });
     } catch {
       res.status(503).json({ status: 'database unreachable' });
     }

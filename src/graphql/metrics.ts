@@ -17,6 +17,8 @@ export interface MetricsSources {
   activeSockets: () => number;
   /** Open subscription streams on this instance (EventsService.listenerCount()). */
   activeSubscriptions: () => number;
+  /** How events travel between instances right now (see Bus.status in pubsub.ts). */
+  eventBus: () => 'in-process' | 'ready' | 'degraded';
 }
 
 export interface Metrics {
@@ -69,6 +71,17 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
     registers: [registry],
     collect() {
       this.set(sources.activeSubscriptions());
+    },
+  });
+  new Gauge({
+    name: 'event_bus_ready',
+    help: '1 while events reach other instances (Redis connected, or in-process only); 0 while Redis is unreachable (mutations still commit; clients catch up with events(after)).',
+    labelNames: ['mode'] as const,
+    registers: [registry],
+    collect() {
+      const status = sources.eventBus();
+      this.reset();
+      this.set({ mode: status === 'in-process' ? 'in-process' : 'redis' }, status === 'degraded' ? 0 : 1);
     },
   });
   const lag = new Histogram({

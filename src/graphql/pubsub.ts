@@ -16,6 +16,8 @@ export interface UserEvent {
 
 export type EventBus = PubSub<{ user: [userId: string, event: UserEvent] }>;
 
+export type BusStatus = 'in-process' | 'ready' | 'degraded';
+
 export interface Bus {
   pubsub: EventBus;
   /**
@@ -23,7 +25,7 @@ export interface Bus {
    * up (publishing and subscribed), else 'degraded': mutations still commit, live
    * delivery across instances pauses, and clients catch up with `events(after)`.
    */
-  status(): 'in-process' | 'ready' | 'degraded';
+  status(): BusStatus;
   close(): Promise<void>;
 }
 

@@ -121,7 +121,14 @@ function rawSocket(): Promise<{ socket: WebSocket; closed: Promise<{ code: numbe
 }
 
 function nextMessage(socket: WebSocket): Promise<{ type: string; id?: string; payload?: unknown }> {
-  return new Promise((resolve) => socket.once('message', (data) => resolve(JSON.parse(data.toString()))));
+  return new Promise((resolve, reject) => {
+    const onClose = (code: number) => reject(new Error(`socket closed (${code}) before the next message`));
+    socket.once('close', onClose);
+    socket.once('message', (data) => {
+      socket.off('close', onClose);
+      resolve(JSON.parse(data.toString()));
+    });
+  });
 }
 
 async function acknowledged() {
@@ -221,6 +228,29 @@ describe('HTTP request limits', () => {
     const body = (await res.json()) as { errors: GraphQLFormattedError[] };
     expect(body.errors[0].extensions?.code).toBe('BAD_REQUEST');
     expect(body.errors[0].message).toMatch(/over 102400 bytes/);
+    await expectStillServing();
+  });
+
+  it('answers a 1,000,000-character query in a GET URL with a 4xx (431 from Node), then keeps serving', async () => {
+    const url = `${t.app.url}?query=${encodeURIComponent(`{ me { ${'id '.repeat(333_330)}} }`)}`;
+    const res = await fetch(url, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(res.status).toBe(431);
+    await expectStillServing();
+  });
+
+  it('refuses deeply nested JSON in variables (40,000 levels; 30,000 in a WebSocket frame) with BAD_USER_INPUT', async () => {
+    const deepJson = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    const query = 'mutation ($ids: [ID!]!) { acceptMessageRequests(ids: $ids) { succeeded } }';
+    const res = await post(`{"query": ${JSON.stringify(query)}, "variables": {"ids": ${deepJson(40_000)}}}`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: GraphQLFormattedError[] }).errors[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const { socket } = await acknowledged();
+    const answer = nextMessage(socket);
+    socket.send(`{"id":"1","type":"subscribe","payload":{"query":${JSON.stringify(query)},"variables":{"ids":${deepJson(30_000)}}}}`);
+    const msg = (await answer) as { type: string; payload: GraphQLFormattedError[] };
+    expect(msg.type).toBe('error');
+    expect(msg.payload[0].extensions?.code).toBe('BAD_USER_INPUT');
+    socket.close();
     await expectStillServing();
   });
 

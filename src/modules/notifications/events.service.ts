@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { filter, pipe, Repeater } from '@graphql-yoga/subscription';
+import { filter, pipe } from '@graphql-yoga/subscription';
+import { transformAsyncIterable } from '../../lib/async-iterable';
 import type { Tx } from '../../db/transaction';
 import type { EventBus, UserEvent } from '../../graphql/pubsub';
 import { badInput } from '../../graphql/errors';
@@ -87,24 +88,9 @@ export class EventsService {
       this.pubsub.subscribe('user', userId),
       filter((e: UserEvent) => wanted.has(e.type)),
     );
-    return new Repeater<UserEvent>(async (push, stop) => {
-      const iterator = source[Symbol.asyncIterator]();
-      this.listeners++;
-      let done = false;
-      stop.then(() => {
-        done = true;
-        void iterator.return?.();
-      });
-      try {
-        while (!done) {
-          const next = await iterator.next();
-          if (next.done) break;
-          await push(next.value);
-        }
-      } finally {
-        this.listeners--;
-        stop();
-      }
+    return transformAsyncIterable(source, (e) => e, {
+      onStart: () => this.listeners++,
+      onEnd: () => this.listeners--,
     });
   }
 

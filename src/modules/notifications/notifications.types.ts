@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Repeater } from '@graphql-yoga/subscription';
+import { SKIP, transformAsyncIterable } from '../../lib/async-iterable';
 import type { Context } from '../../graphql/context';
 import type { UserEvent } from '../../graphql/pubsub';
 import { ConnectionType } from '../../graphql/pagination';
@@ -57,30 +57,12 @@ export class EventLogEntry {
 
 /**
  * The viewer's live events of `types`, each turned into its payload by `toPayload`; an
- * event the viewer may no longer see (null from toPayload) is dropped. Built on a
- * Repeater so an unsubscribe ends the pub/sub listener at once.
+ * event the viewer may no longer see (null from toPayload) is dropped.
  */
 export function subscribeEvents<T>(ctx: Context, types: EventType[], toPayload: (event: UserEvent) => Promise<T | null>): AsyncIterable<T> {
   const viewerId = ctx.viewer!.id;
   const source = ctx.services.events.subscribe(viewerId, types);
-  return new Repeater<T>(async (push, stop) => {
-    const iterator = source[Symbol.asyncIterator]();
-    let done = false;
-    stop.then(() => {
-      done = true;
-      void iterator.return?.();
-    });
-    try {
-      while (!done) {
-        const next = await iterator.next();
-        if (next.done) break;
-        const payload = await toPayload(next.value).catch(() => null);
-        if (payload !== null) await push(payload);
-      }
-    } finally {
-      stop();
-    }
-  });
+  return transformAsyncIterable(source, async (event) => (await toPayload(event).catch(() => null)) ?? SKIP);
 }
 
 /** Request events, re-checked at delivery: still visible, and the other party has not blocked the viewer. */
