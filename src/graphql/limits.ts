@@ -60,7 +60,9 @@ export function depthLimitRule(maxDepth: number): ValidationRule {
       for (const sel of set.selections) {
         const depth =
           sel.kind === Kind.FIELD
-            ? 1 + (sel.selectionSet ? depthOf(sel.selectionSet) : 0)
+            ? // Introspection (__schema, __type) is bounded by the schema itself and needed
+              // by every GraphQL tool; it is switched off in production instead.
+              1 + (sel.selectionSet && !sel.name.value.startsWith('__') ? depthOf(sel.selectionSet) : 0)
             : sel.kind === Kind.INLINE_FRAGMENT
               ? depthOf(sel.selectionSet)
               : depthOfFragment(sel.name.value);

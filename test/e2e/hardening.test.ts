@@ -1,4 +1,4 @@
-import { Lexer, Source, TokenKind, print, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { Lexer, Source, TokenKind, getIntrospectionQuery, print, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestApp, codeOf, type TestApp, type TestUser } from '../support/app';
@@ -201,6 +201,13 @@ describe('operation limits, the same over HTTP and WebSocket', () => {
       const ws = await overWs(doc);
       expect(ws.errors!.map((e) => [e.message, e.extensions?.code])).toEqual(http.errors!.map((e) => [e.message, e.extensions?.code]));
     }
+  });
+
+  it('lets the standard introspection query through outside production (GraphQL tools need it)', async () => {
+    const res = await overHttp(getIntrospectionQuery(), {});
+    expect(res.status).toBe(200);
+    expect(res.errors).toBeUndefined();
+    expect((res.data as { __schema: { types: unknown[] } }).__schema.types.length).toBeGreaterThan(10);
   });
 
   it('refuses variables of the wrong type with BAD_USER_INPUT on both transports, never a 500', async () => {
