@@ -26,6 +26,7 @@ import { createServices, type Services } from './services';
 import type { Context, Viewer } from './graphql/context';
 import { transformAsyncIterable } from './lib/async-iterable';
 import { graphiqlRouter } from './graphql/graphiql';
+import { requestLogPlugin } from './graphql/request-log';
 import { EventRetentionJob } from './modules/notifications/event-retention';
 
 export interface AppOptions {
@@ -217,6 +218,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       limitsPlugin,
+      requestLogPlugin(logger),
       {
         async serverWillStart() {
           return {

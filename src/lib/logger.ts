@@ -1,11 +1,11 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
  * Structured logs. Secrets and message text never reach them: the paths below are
  * censored wherever a careless `log.info({ input })` might put them.
  */
-export function createLogger(level: string, name = 'message-requests'): Logger {
-  return pino({
+export function createLogger(level: string, name = 'message-requests', destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name,
     level,
     redact: {
@@ -25,5 +25,6 @@ export function createLogger(level: string, name = 'message-requests'): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

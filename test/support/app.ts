@@ -72,6 +72,8 @@ export function birthDateForAge(years: number, now = new Date(), days = 0): stri
 }
 
 export interface TestAppOptions {
+  /** Where the app's logs go (tests that read them); level from TEST_LOG_LEVEL or LOG_LEVEL. */
+  logDestination?: { write(line: string): void };
   /**
    * Another PostgreSQL server's admin URL (e.g. one the test starts and stops itself, see
    * own-postgres.ts): the database is created there empty and createApp migrates it.
@@ -105,7 +107,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: '.data/test', JWT_SECRET: 'test-secret-test-secret-test-secret-0123', DATABASE_URL: url, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
   const clock = new AdjustableClock();
   const sql = new SqlCounter();
-  const app = await createApp(config, { clock, sqlCounter: sql, logger: createLogger(config.logLevel) });
+  const app = await createApp(config, { clock, sqlCounter: sql, logger: createLogger(config.logLevel, undefined, options.logDestination) });
   await app.listen(0, '127.0.0.1');
   const sockets: WsClient[] = [];
 
