@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { filter, pipe } from '@graphql-yoga/subscription';
 import { isUniqueViolation, runInTransaction, type Tx } from '../../db/transaction';
@@ -75,28 +76,38 @@ export class MessagesService {
    * members' inboxes (a deleted conversation returns with its history).
    */
   async appendInTx(tx: Tx, input: AppendMessage): Promise<Message> {
-    // TypeORM answers an UPDATE … RETURNING with [rows, affectedCount].
-    const [[{ last_seq, status }]] = await tx.manager.query(
-      `UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $2 WHERE id = $1 RETURNING last_seq, status`,
-      [input.conversationId, input.now],
+    const id = randomUUID();
+    // One round trip: take the next seq (locking the conversation row until commit),
+    // insert the message, point the conversation at it, and move both members' activity.
+    // The CTEs share one snapshot, so the members update reads the status from `conv`.
+    const [row] = await tx.manager.query(
+      `WITH conv AS (
+         UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $2, last_message_id = $3
+          WHERE id = $1 RETURNING last_seq, status
+       ), msg AS (
+         INSERT INTO messages (id, conversation_id, seq, sender_id, text, client_message_id, created_at)
+         SELECT $3, $1, conv.last_seq, $4, $5, $6, $2 FROM conv
+         RETURNING seq
+       ), members AS (
+         UPDATE conversation_members m SET activity_at = $2, in_inbox = (conv.status = 'OPEN') OR m.in_inbox
+           FROM conv WHERE m.conversation_id = $1
+       )
+       SELECT seq FROM msg`,
+      [input.conversationId, input.now, id, input.senderId, input.text, input.clientMessageId],
     );
-    const message = tx.manager.create(Message, {
+    if (!row) throw new Error(`conversation ${input.conversationId} not found while appending`);
+    return Object.assign(new Message(), {
+      id,
       conversationId: input.conversationId,
-      seq: String(last_seq),
+      seq: String(row.seq),
       senderId: input.senderId,
       text: input.text,
       clientMessageId: input.clientMessageId,
       createdAt: input.now,
       seenAt: null,
     });
-    await tx.manager.insert(Message, message);
-    await tx.manager.query(`UPDATE conversations SET last_message_id = $2 WHERE id = $1`, [input.conversationId, message.id]);
-    await tx.manager.query(
-      `UPDATE conversation_members SET activity_at = $2, in_inbox = ($3 = 'OPEN') OR in_inbox WHERE conversation_id = $1`,
-      [input.conversationId, input.now, status],
-    );
-    return message;
   }
+
 
   /**
    * sendMessage. Refusals in this order: not readable → NOT_FOUND; banned sender →

@@ -59,19 +59,24 @@ export class EventsService {
     const now = this.clock.now();
     for (const userId of [...byUser.keys()].sort()) {
       const list = byUser.get(userId)!;
+      // One statement per account: bump its counter (the row lock orders its events) and
+      // insert the batch numbered from it.
       const [{ last_seq }] = await tx.manager.query(
-        `INSERT INTO event_counters (user_id, last_seq) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO UPDATE SET last_seq = event_counters.last_seq + EXCLUDED.last_seq
-         RETURNING last_seq`,
-        [userId, list.length],
+        `WITH counter AS (
+           INSERT INTO event_counters (user_id, last_seq) VALUES ($1, $2)
+           ON CONFLICT (user_id) DO UPDATE SET last_seq = event_counters.last_seq + EXCLUDED.last_seq
+           RETURNING last_seq
+         ), inserted AS (
+           INSERT INTO events (user_id, seq, type, payload, created_at)
+           SELECT $1, counter.last_seq - $2 + x.i, x.t, x.p, $5
+             FROM counter, unnest($3::text[], $4::jsonb[]) WITH ORDINALITY AS x(t, p, i)
+           RETURNING seq
+         )
+         SELECT max(seq) AS last_seq FROM inserted`,
+        [userId, list.length, list.map((e) => e.type), list.map((e) => JSON.stringify(e.payload)), now],
       );
       const first = BigInt(last_seq) - BigInt(list.length) + 1n;
       const rows = list.map((e, i) => ({ ...e, seq: (first + BigInt(i)).toString() }));
-      await tx.manager.query(
-        `INSERT INTO events (user_id, seq, type, payload, created_at)
-         SELECT $1, s, t, p, $5 FROM unnest($2::bigint[], $3::text[], $4::jsonb[]) AS x(s, t, p)`,
-        [userId, rows.map((r) => r.seq), rows.map((r) => r.type), rows.map((r) => JSON.stringify(r.payload)), now],
-      );
       for (const r of rows) written.push({ userId, cursor: r.seq, type: r.type, payload: r.payload, publishedAt: 0 });
     }
     return written;
