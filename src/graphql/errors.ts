@@ -66,6 +66,13 @@ const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '5
  * and graphql-js's NonErrorThrown `thrownValue` (a socket error from another realm, e.g.
  * under Jest, is not `instanceof Error`).
  */
+/** PostgreSQL SQLSTATE class 22, data exception: the value itself was unacceptable. */
+export function isDataException(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } } | undefined;
+  const code = e?.code ?? e?.driverError?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
 export function isConnectionError(err: unknown, depth = 0): boolean {
   const e = err as
     | { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; thrownValue?: unknown; originalError?: unknown; errors?: unknown }
@@ -101,6 +108,12 @@ export function createFormatError(logger: Logger, exposeDetails: boolean) {
     if (original instanceof GraphQLError && !original.originalError && !code) {
       // A validation or coercion error raised by graphql-js itself (e.g. a bad enum value).
       return { message: formatted.message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } };
+    }
+    if (isDataException(original)) {
+      // PostgreSQL refused a value (class 22: bad encoding, out of range…). Every input is
+      // validated before SQL; this net keeps a missed case a client error without SQL text.
+      logger.warn({ err: original, path: formatted.path }, 'input reached SQL unvalidated');
+      return { message: 'An argument has a value that cannot be stored', path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
     }
     if (isConnectionError(original)) {
       logger.warn({ err: original }, 'database unavailable');

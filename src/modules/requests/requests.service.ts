@@ -4,7 +4,7 @@ import { AppError, badInput, notFound } from '../../graphql/errors';
 import { pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
 import { DAY_MS, HOUR_MS, type Clock } from '../../lib/clock';
 import { isUuid } from '../../lib/ids';
-import { containsLink } from '../../lib/text';
+import { containsLink, hasControlCharacters } from '../../lib/text';
 import type { Config } from '../../config';
 import type { ConversationsService } from '../conversations/conversations.service';
 import { ConversationStatus } from '../conversations/conversation.entity';
@@ -62,8 +62,8 @@ export class RequestsService {
 
   async send(senderId: string, input: SendMessageRequestInput): Promise<MessageRequest> {
     const clientMessageId = input.clientMessageId ?? null;
-    if (clientMessageId !== null && (clientMessageId.length < 1 || clientMessageId.length > 64)) {
-      throw badInput('clientMessageId must be 1–64 characters', 'clientMessageId');
+    if (clientMessageId !== null && (clientMessageId.length < 1 || clientMessageId.length > 64 || hasControlCharacters(clientMessageId))) {
+      throw badInput('clientMessageId must be 1–64 characters without control characters', 'clientMessageId');
     }
     const replay = clientMessageId ? await this.replay(senderId, clientMessageId, input, this.dataSource.manager) : null;
     if (replay) return replay;
