@@ -1,4 +1,5 @@
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { decodeCursor, encodeCursor, type CursorValue } from '../lib/cursor';
 import { badInput } from './errors';
 
@@ -108,3 +109,22 @@ export function toConnection<R, N = R>(
     },
   };
 }
+
+/**
+ * A newest-first page over (created_at, id) of `alias`: ordering, the keyset condition from
+ * the cursor and limit + 1, for lists whose cursor is [createdAt ISO, id].
+ */
+export function newestFirstPage<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, alias: string, page: PageRequest): SelectQueryBuilder<T> {
+  const dir = page.forward ? 'DESC' : 'ASC';
+  qb.orderBy(`${alias}.created_at`, dir).addOrderBy(`${alias}.id`, dir).limit(page.limit + 1);
+  if (page.cursor) {
+    qb.andWhere(`(${alias}.created_at, ${alias}.id) ${page.forward ? '<' : '>'} (:pageAt::timestamptz, :pageId::uuid)`, {
+      pageAt: page.cursor[0],
+      pageId: page.cursor[1],
+    });
+  }
+  return qb;
+}
+
+/** The cursor `newestFirstPage` reads back. */
+export const createdAtCursor = (row: { createdAt: Date; id: string }) => [row.createdAt.toISOString(), row.id];

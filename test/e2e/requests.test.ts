@@ -270,6 +270,27 @@ describe('the Requests folder and the lifecycle', () => {
     expect(badge.inboxBadge).toMatchObject({ pendingRequestCount: 2, unreadNotificationCount: 2, showDot: true });
   });
 
+  it('pages the folder both ways with opaque cursors (first/after, last/before)', async () => {
+    const b = await t.makeUser();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const s = await t.makeUser();
+      ids.unshift((await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: `n${i}` } }, s.token)).sendMessageRequest.id);
+      t.clock.advance(1000);
+    }
+    const page = (v: Record<string, unknown>) => t.ok(MessageRequestsDocument, v, b.token).then((r) => r.messageRequests);
+    const first = await page({ first: 2 });
+    expect(first.edges.map((e) => e.node.id)).toEqual(ids.slice(0, 2));
+    const second = await page({ first: 2, after: first.pageInfo.endCursor });
+    expect(second.edges.map((e) => e.node.id)).toEqual(ids.slice(2, 4));
+    expect(second.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
+    const last = await page({ last: 2 });
+    expect(last.edges.map((e) => e.node.id)).toEqual(ids.slice(3, 5));
+    const before = await page({ last: 2, before: last.pageInfo.startCursor });
+    expect(before.edges.map((e) => e.node.id)).toEqual(ids.slice(1, 3));
+    expect(before.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: true });
+  });
+
   it('accept: recipient only, idempotent, opens the conversation and notifies the sender', async () => {
     const [a, b, c] = [await t.makeUser(), await t.makeUser(), await t.makeUser()];
     const sent = await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: 'hello' } }, a.token);

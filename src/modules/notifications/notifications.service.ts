@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { runInTransaction, type Tx } from '../../db/transaction';
 import { badInput } from '../../graphql/errors';
-import { pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
+import { createdAtCursor, newestFirstPage, pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
 import type { Clock } from '../../lib/clock';
 import { isUuid } from '../../lib/ids';
 import { EventType, type EventsService } from './events.service';
@@ -42,19 +42,9 @@ export class NotificationsService {
 
   async list(viewerId: string, args: ConnectionArgs) {
     const page = pageRequest(args, 2);
-    const dir = page.forward ? 'DESC' : 'ASC';
-    const qb = this.dataSource
-      .getRepository(Notification)
-      .createQueryBuilder('n')
-      .where('n.user_id = :viewerId', { viewerId })
-      .orderBy('n.created_at', dir)
-      .addOrderBy('n.id', dir)
-      .limit(page.limit + 1);
-    if (page.cursor) {
-      qb.andWhere(`(n.created_at, n.id) ${page.forward ? '<' : '>'} (:at::timestamptz, :id::uuid)`, { at: page.cursor[0], id: page.cursor[1] });
-    }
-    const rows = await qb.getMany();
-    return toConnection(rows, page, (n) => [n.createdAt.toISOString(), n.id]);
+    const qb = this.dataSource.getRepository(Notification).createQueryBuilder('n').where('n.user_id = :viewerId', { viewerId });
+    const rows = await newestFirstPage(qb, 'n', page).getMany();
+    return toConnection(rows, page, createdAtCursor);
   }
 
   async unreadCount(viewerId: string): Promise<number> {

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { runInTransaction, isUniqueViolation, type Tx } from '../../db/transaction';
 import { AppError, badInput, notFound } from '../../graphql/errors';
-import { pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
+import { createdAtCursor, newestFirstPage, pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
 import { DAY_MS, HOUR_MS, type Clock } from '../../lib/clock';
 import { isUuid } from '../../lib/ids';
 import { containsLink, hasControlCharacters } from '../../lib/text';
@@ -333,13 +333,9 @@ export class RequestsService {
   async folder(viewerId: string, hidden: boolean, args: ConnectionArgs) {
     const page = pageRequest(args, 2);
     const now = this.clock.now();
-    const dir = page.forward ? 'DESC' : 'ASC';
-    const qb = this.folderQuery(viewerId, hidden, now).orderBy('r.created_at', dir).addOrderBy('r.id', dir).limit(page.limit + 1);
-    if (page.cursor) {
-      qb.andWhere(`(r.created_at, r.id) ${page.forward ? '<' : '>'} (:at::timestamptz, :cid::uuid)`, { at: page.cursor[0], cid: page.cursor[1] });
-    }
+    const qb = newestFirstPage(this.folderQuery(viewerId, hidden, now), 'r', page);
     const [rows, totalCount] = await Promise.all([qb.getMany(), this.folderQuery(viewerId, hidden, now).getCount()]);
-    return { ...toConnection(rows, page, (r) => [r.createdAt.toISOString(), r.id]), totalCount };
+    return { ...toConnection(rows, page, createdAtCursor), totalCount };
   }
 
   private folderQuery(viewerId: string, hidden: boolean, now: Date) {
@@ -360,19 +356,13 @@ export class RequestsService {
   /** The sender's own requests, newest first, as PENDING / ACCEPTED / EXPIRED / WITHDRAWN. */
   async sent(viewerId: string, args: ConnectionArgs) {
     const page = pageRequest(args, 2);
-    const dir = page.forward ? 'DESC' : 'ASC';
-    const qb = this.dataSource
-      .getRepository(MessageRequest)
-      .createQueryBuilder('r')
-      .where('r.sender_id = :viewerId', { viewerId })
-      .orderBy('r.created_at', dir)
-      .addOrderBy('r.id', dir)
-      .limit(page.limit + 1);
-    if (page.cursor) {
-      qb.andWhere(`(r.created_at, r.id) ${page.forward ? '<' : '>'} (:at::timestamptz, :cid::uuid)`, { at: page.cursor[0], cid: page.cursor[1] });
-    }
+    const qb = newestFirstPage(
+      this.dataSource.getRepository(MessageRequest).createQueryBuilder('r').where('r.sender_id = :viewerId', { viewerId }),
+      'r',
+      page,
+    );
     const [rows, totalCount] = await Promise.all([qb.getMany(), this.dataSource.getRepository(MessageRequest).countBy({ senderId: viewerId })]);
-    return { ...toConnection(rows, page, (r) => [r.createdAt.toISOString(), r.id]), totalCount };
+    return { ...toConnection(rows, page, createdAtCursor), totalCount };
   }
 
   /** Visible to its two parties only; to the recipient only until deleted. */
