@@ -79,7 +79,7 @@ export function isConnectionError(err: unknown, depth = 0): boolean {
     | undefined;
   if (!e || typeof e !== 'object' || depth > 4) return false;
   if (typeof e.code === 'string' && CONNECTION_ERRORS.has(e.code)) return true;
-  if (typeof e.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message)) return true;
+  if (typeof e.message === 'string' && /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message)) return true;
   const inner = [e.driverError, e.cause, e.thrownValue, e.originalError, ...(Array.isArray(e.errors) ? e.errors : [])];
   return inner.some((x) => x !== undefined && x !== err && isConnectionError(x, depth + 1));
 }

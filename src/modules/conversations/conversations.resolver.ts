@@ -29,8 +29,11 @@ export class ConversationsResolver {
 
   @FieldResolver(() => User)
   async otherParticipant(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<User> {
-    const user = await ctx.loaders.userById.load(ConversationsService.otherParticipant(conversation, requireViewer(ctx).id));
-    if (!user) throw notFound('User not found');
+    const viewerId = requireViewer(ctx).id;
+    // The viewer is loaded in the same batch: a last message's sender is always one of the
+    // two participants, so `lastMessage { sender }` then needs no statement of its own.
+    const [user] = await ctx.loaders.userById.loadMany([ConversationsService.otherParticipant(conversation, viewerId), viewerId]);
+    if (!user || user instanceof Error) throw notFound('User not found');
     return user;
   }
 
