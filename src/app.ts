@@ -6,7 +6,7 @@ import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { DataSource } from 'typeorm';
@@ -25,6 +25,7 @@ import { AuthService } from './modules/users/auth.service';
 import { createServices, type Services } from './services';
 import type { Context, Viewer } from './graphql/context';
 import { transformAsyncIterable } from './lib/async-iterable';
+import { BoundedCache } from './lib/bounded-cache';
 import { graphiqlRouter } from './graphql/graphiql';
 import { requestLogPlugin } from './graphql/request-log';
 import { EventRetentionJob } from './modules/notifications/event-retention';
@@ -102,6 +103,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     return claims ? { id: claims.userId } : null;
   };
 
+  // Thousands of clients subscribe with the same few documents: parse and validate each
+  // once and share the AST (validation depends only on the document and the schema).
+  const validDocuments = new BoundedCache<string, { document: DocumentNode }>(500);
+
   const wsCleanup = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
@@ -125,8 +130,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           return refuse([new GraphQLError(`At most ${limits.maxSubscriptionsPerSocket} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED' } })]);
         }
         // The same limits, in the same order, as Apollo applies over HTTP.
-        const parsed = parseAndValidate(schema, payload.query, operationLimits, wsExtraRules);
+        const parsed = validDocuments.get(payload.query) ?? parseAndValidate(schema, payload.query, operationLimits, wsExtraRules);
         if ('errors' in parsed) return refuse(parsed.errors);
+        if (payload.query.length <= 8192) validDocuments.set(payload.query, parsed);
         const tooCostly = checkCost(schema, parsed.document, payload.variables, payload.operationName, limits.maxCost);
         if (tooCostly) return refuse([tooCostly]);
         active.add(id);

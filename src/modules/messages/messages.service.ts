@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { filter, pipe } from '@graphql-yoga/subscription';
+import { SKIP } from '../../lib/async-iterable';
 import { isUniqueViolation, runInTransaction, type Tx } from '../../db/transaction';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { pageRequest, toConnection, type Connection, type ConnectionArgs } from '../../graphql/pagination';
@@ -282,15 +282,12 @@ export class MessagesService {
    * conversation; each event is re-checked (mayDeliver) just before it is sent.
    */
   live(viewerId: string, type: EventType.MESSAGE_RECEIVED | EventType.MESSAGE_SEEN, conversationId?: string | null): AsyncIterable<UserEvent> {
-    return pipe(
-      this.deps.events.subscribe(viewerId, [type]),
-      filter(async (event: UserEvent) => {
-        const p = event.payload as Partial<MessageReceivedPayload & MessageSeenPayload>;
-        if (!p.conversationId || (conversationId != null && p.conversationId !== conversationId)) return false;
-        const actorId = type === EventType.MESSAGE_RECEIVED ? p.senderId : p.readerId;
-        return !!actorId && this.mayDeliver(viewerId, p.conversationId, actorId);
-      }),
-    );
+    return this.deps.events.subscribe(viewerId, [type], async (event: UserEvent) => {
+      const p = event.payload as Partial<MessageReceivedPayload & MessageSeenPayload>;
+      if (!p.conversationId || (conversationId != null && p.conversationId !== conversationId)) return SKIP;
+      const actorId = type === EventType.MESSAGE_RECEIVED ? p.senderId : p.readerId;
+      return actorId && (await this.mayDeliver(viewerId, p.conversationId, actorId)) ? event : SKIP;
+    });
   }
 
   /** The message the pointer should move to: the given one (in this conversation) or the latest. */

@@ -1,6 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { filter, pipe } from '@graphql-yoga/subscription';
-import { transformAsyncIterable } from '../../lib/async-iterable';
+import { SKIP, transformAsyncIterable } from '../../lib/async-iterable';
 import type { Tx } from '../../db/transaction';
 import type { EventBus, UserEvent } from '../../graphql/pubsub';
 import { badInput } from '../../graphql/errors';
@@ -86,14 +85,18 @@ export class EventsService {
     for (const e of events) this.pubsub.publish('user', e.userId, { ...e, publishedAt: Date.now() });
   }
 
-  /** A live stream of one account's events of the given types. */
-  subscribe(userId: string, types: EventType[]): AsyncIterable<UserEvent> {
+  /**
+   * A live stream of one account's events of the given types, each passed through `map`
+   * (return SKIP to drop one): one stream layer over the pub/sub subscription, since every
+   * layer costs memory for each connected subscriber.
+   */
+  subscribe<T = UserEvent>(
+    userId: string,
+    types: EventType[],
+    map: (event: UserEvent) => T | typeof SKIP | Promise<T | typeof SKIP> = (e) => e as unknown as T,
+  ): AsyncIterable<T> {
     const wanted = new Set<string>(types);
-    const source = pipe(
-      this.pubsub.subscribe('user', userId),
-      filter((e: UserEvent) => wanted.has(e.type)),
-    );
-    return transformAsyncIterable(source, (e) => e, {
+    return transformAsyncIterable(this.pubsub.subscribe('user', userId), (e: UserEvent) => (wanted.has(e.type) ? map(e) : SKIP), {
       onStart: () => this.listeners++,
       onEnd: () => this.listeners--,
     });

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { SKIP, transformAsyncIterable } from '../../lib/async-iterable';
+import { SKIP } from '../../lib/async-iterable';
 import type { Context } from '../../graphql/context';
 import type { UserEvent } from '../../graphql/pubsub';
 import { ConnectionType } from '../../graphql/pagination';
@@ -61,8 +61,7 @@ export class EventLogEntry {
  */
 export function subscribeEvents<T>(ctx: Context, types: EventType[], toPayload: (event: UserEvent) => Promise<T | null>): AsyncIterable<T> {
   const viewerId = ctx.viewer!.id;
-  const source = ctx.services.events.subscribe(viewerId, types);
-  return transformAsyncIterable(source, async (event) => (await toPayload(event).catch(() => null)) ?? SKIP);
+  return ctx.services.events.subscribe(viewerId, types, async (event) => (await toPayload(event).catch(() => null)) ?? SKIP);
 }
 
 /** Request events, re-checked at delivery: still visible, and the other party has not blocked the viewer. */
