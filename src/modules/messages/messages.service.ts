@@ -7,17 +7,17 @@ import { pageRequest, toConnection, type Connection, type ConnectionArgs } from 
 import type { Clock } from '../../lib/clock';
 import type { UserEvent } from '../../graphql/pubsub';
 import { isUuid } from '../../lib/ids';
-import { checkMessageText, hasControlCharacters } from '../../lib/text';
+import { hasControlCharacters } from '../../lib/text';
 import { Conversation, ConversationStatus } from '../conversations/conversation.entity';
 import { ConversationsService } from '../conversations/conversations.service';
 import type { BansService } from '../moderation/bans.service';
 import { EventType, type EventsService } from '../notifications/events.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
-import { DirectMessagePolicy, User } from '../users/user.entity';
+import { User } from '../users/user.entity';
 import type { UsersService } from '../users/users.service';
 import { Message } from './message.entity';
+import { evaluateSendMessage } from './message-rules';
 
-export const MAX_MESSAGE_TEXT = 4000;
 export const MAX_CLIENT_MESSAGE_ID = 64;
 const DEFAULT_HISTORY_PAGE = 20;
 
@@ -133,7 +133,6 @@ export class MessagesService {
       if (replay) return replay;
     }
 
-    const problem = checkMessageText(input.text, MAX_MESSAGE_TEXT);
     const recipientId = ConversationsService.otherParticipant(conversation, senderId);
 
     try {
@@ -141,26 +140,16 @@ export class MessagesService {
         // The rules are read under the pair lock that blockUser also takes, so a block
         // (or a ban) that commits first is always seen: no message slips in after it.
         await this.deps.conversations.lockPair(tx, senderId, recipientId);
-        const ban = await this.deps.bans.activeBan(senderId, tx.manager);
-        if (ban) {
-          const until = ban.until ? ban.until.toISOString() : null;
-          throw new AppError(
-            'MESSAGING_BANNED',
-            until ? `You can't send messages until ${until}` : "You can't send messages until a moderator reviews your account",
-            { until },
-          );
-        }
-        const rel = await this.deps.relationships.betweenOne(senderId, recipientId, tx.manager);
-        if (rel.aBlocksB || rel.bBlocksA) throw new AppError('RECIPIENT_UNAVAILABLE', "You can't message this account");
         const current = await tx.manager.findOneBy(Conversation, { id: conversation.id });
-        if (current?.status !== ConversationStatus.OPEN) {
-          throw new AppError('REQUEST_PENDING', 'You can send more messages once your request is accepted');
-        }
         const recipient = await tx.manager.findOneBy(User, { id: recipientId });
-        if (!recipient || recipient.directMessagePolicy === DirectMessagePolicy.NOBODY) {
-          throw new AppError('MESSAGING_DISABLED', "This user isn't accepting messages");
-        }
-        if (problem) throw badInput(TEXT_PROBLEMS[problem], 'text');
+        const verdict = evaluateSendMessage({
+          senderBan: await this.deps.bans.activeBan(senderId, tx.manager),
+          relationship: await this.deps.relationships.betweenOne(senderId, recipientId, tx.manager),
+          conversationOpen: current?.status === ConversationStatus.OPEN,
+          recipientPolicy: recipient?.directMessagePolicy ?? null,
+          text: input.text,
+        });
+        if (!verdict.allowed) throw new AppError(verdict.code, verdict.message, verdict.extensions);
         const now = this.deps.clock.now();
         const message = await this.appendInTx(tx, { conversationId: conversation.id, senderId, text: input.text, clientMessageId: key, now });
         const payload: MessageReceivedPayload = { conversationId: conversation.id, messageId: message.id, senderId };
@@ -303,8 +292,3 @@ export class MessagesService {
   }
 }
 
-const TEXT_PROBLEMS = {
-  EMPTY: 'A message needs some text',
-  TOO_LONG: `A message can be at most ${MAX_MESSAGE_TEXT} characters`,
-  CONTROL_CHARACTER: 'A message cannot contain control characters',
-} as const;

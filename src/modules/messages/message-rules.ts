@@ -1,0 +1,52 @@
+import { checkMessageText } from '../../lib/text';
+import type { ErrorCode } from '../../graphql/errors';
+
+/**
+ * The rules of sendMessage (SPEC §4) as one pure function over plain data, in order:
+ * a banned sender, a block either way, a conversation still a request, a recipient who
+ * accepts no messages, then the text. Following is not required once a conversation is
+ * open. Table-tested in test/unit/message-rules.test.ts.
+ */
+export const MAX_MESSAGE_TEXT = 4000;
+
+export interface SendMessageFacts {
+  senderBan: { until: Date | null } | null;
+  relationship: { aBlocksB: boolean; bBlocksA: boolean };
+  conversationOpen: boolean;
+  recipientPolicy: 'EVERYONE' | 'FOLLOWING' | 'NOBODY' | null;
+  text: string;
+}
+
+export type SendMessageVerdict =
+  | { allowed: true }
+  | { allowed: false; code: ErrorCode; message: string; extensions: Record<string, unknown> };
+
+const TEXT_PROBLEMS = {
+  EMPTY: 'A message needs some text',
+  TOO_LONG: `A message can be at most ${MAX_MESSAGE_TEXT} characters`,
+  CONTROL_CHARACTER: 'A message cannot contain control characters',
+} as const;
+
+export function evaluateSendMessage(facts: SendMessageFacts): SendMessageVerdict {
+  if (facts.senderBan) {
+    const until = facts.senderBan.until ? facts.senderBan.until.toISOString() : null;
+    return {
+      allowed: false,
+      code: 'MESSAGING_BANNED',
+      message: until ? `You can't send messages until ${until}` : "You can't send messages until a moderator reviews your account",
+      extensions: { until },
+    };
+  }
+  if (facts.relationship.aBlocksB || facts.relationship.bBlocksA) {
+    return { allowed: false, code: 'RECIPIENT_UNAVAILABLE', message: "You can't message this account", extensions: {} };
+  }
+  if (!facts.conversationOpen) {
+    return { allowed: false, code: 'REQUEST_PENDING', message: 'You can send more messages once your request is accepted', extensions: {} };
+  }
+  if (facts.recipientPolicy === null || facts.recipientPolicy === 'NOBODY') {
+    return { allowed: false, code: 'MESSAGING_DISABLED', message: "This user isn't accepting messages", extensions: {} };
+  }
+  const problem = checkMessageText(facts.text, MAX_MESSAGE_TEXT);
+  if (problem) return { allowed: false, code: 'BAD_USER_INPUT', message: TEXT_PROBLEMS[problem], extensions: { field: 'text' } };
+  return { allowed: true };
+}

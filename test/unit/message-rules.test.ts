@@ -1,0 +1,52 @@
+import { evaluateSendMessage, type SendMessageFacts } from '../../src/modules/messages/message-rules';
+
+const base = (over: Partial<SendMessageFacts> = {}): SendMessageFacts => ({
+  senderBan: null,
+  relationship: { aBlocksB: false, bBlocksA: false },
+  conversationOpen: true,
+  recipientPolicy: 'EVERYONE',
+  text: 'hello',
+  ...over,
+});
+const code = (facts: SendMessageFacts) => {
+  const v = evaluateSendMessage(facts);
+  return v.allowed ? 'ALLOWED' : v.code;
+};
+
+describe('sendMessage rules', () => {
+  it.each<[string, Partial<SendMessageFacts>, string]>([
+    ['an open conversation', {}, 'ALLOWED'],
+    ['a FOLLOWING recipient who does not follow: follows do not matter once open', { recipientPolicy: 'FOLLOWING' }, 'ALLOWED'],
+    ['a banned sender', { senderBan: { until: null } }, 'MESSAGING_BANNED'],
+    ['the sender blocked the recipient', { relationship: { aBlocksB: true, bBlocksA: false } }, 'RECIPIENT_UNAVAILABLE'],
+    ['the recipient blocked the sender', { relationship: { aBlocksB: false, bBlocksA: true } }, 'RECIPIENT_UNAVAILABLE'],
+    ['a request not yet accepted', { conversationOpen: false }, 'REQUEST_PENDING'],
+    ['a recipient with NOBODY', { recipientPolicy: 'NOBODY' }, 'MESSAGING_DISABLED'],
+    ['4001 characters', { text: 'x'.repeat(4001) }, 'BAD_USER_INPUT'],
+    ['4000 emoji', { text: '🙂'.repeat(4000) }, 'ALLOWED'],
+    ['only spaces', { text: '  \n ' }, 'BAD_USER_INPUT'],
+    ['a NUL', { text: 'a\u0000' }, 'BAD_USER_INPUT'],
+  ])('%s → %s', (_n, over, expected) => {
+    expect(code(base(over))).toBe(expected);
+  });
+
+  it('applies the rules in order: ban, block, request, policy, text', () => {
+    let facts = base({ senderBan: { until: new Date('2030-01-01T00:00:00Z') }, relationship: { aBlocksB: true, bBlocksA: true }, conversationOpen: false, recipientPolicy: 'NOBODY', text: '' });
+    const fixes: Array<[string, Partial<SendMessageFacts>]> = [
+      ['MESSAGING_BANNED', { senderBan: null }],
+      ['RECIPIENT_UNAVAILABLE', { relationship: { aBlocksB: false, bBlocksA: false } }],
+      ['REQUEST_PENDING', { conversationOpen: true }],
+      ['MESSAGING_DISABLED', { recipientPolicy: 'EVERYONE' }],
+      ['BAD_USER_INPUT', { text: 'ok' }],
+    ];
+    for (const [expected, fix] of fixes) {
+      expect(code(facts)).toBe(expected);
+      facts = { ...facts, ...fix };
+    }
+    expect(code(facts)).toBe('ALLOWED');
+  });
+
+  it('gives the ban end', () => {
+    expect(evaluateSendMessage(base({ senderBan: { until: new Date('2030-01-01T00:00:00Z') } }))).toMatchObject({ extensions: { until: '2030-01-01T00:00:00.000Z' } });
+  });
+});
