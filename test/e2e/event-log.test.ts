@@ -8,6 +8,7 @@ import {
 } from '../generated/graphql';
 import { createLogger } from '../../src/lib/logger';
 import { EventRetentionJob } from '../../src/modules/notifications/event-retention';
+import { until } from '../support/until';
 
 /**
  * SPEC §5 "nothing is lost across a reconnect": the per-account event log, its cursors
@@ -47,14 +48,6 @@ const send = async (from: TestUser, to: TestUser, text = 'hello') =>
   (await t.ok(SendMessageRequestDocument, { input: { recipientId: to.id, text } }, from.token)).sendMessageRequest;
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => String(from + i));
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const isIncreasing = (cursors: string[]) => cursors.every((c, i) => i === 0 || BigInt(c) > BigInt(cursors[i - 1]));
 

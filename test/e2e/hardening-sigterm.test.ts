@@ -9,6 +9,7 @@ import { ensureBuilt, ROOT } from '../support/build';
 import { databaseUrl, withAdminClient } from '../support/db';
 import { birthDateForAge, PASSWORD } from '../support/app';
 import { OnInboxBadgeChangedDocument, SignUpDocument, UpdateProfileDocument } from '../generated/graphql';
+import { until } from '../support/until';
 
 /**
  * The built server (node dist/src/index.js) stops cleanly on SIGTERM: a request in flight
@@ -94,13 +95,6 @@ async function startServer(): Promise<{ child: ChildProcessWithoutNullStreams; u
     void exited.then((code) => reject(new Error(`server exited (${code}) before it was ready: ${stderr}`)));
   });
   return { child, url, logs, exited };
-}
-
-async function until(what: string, probe: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; !(await probe()); ) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 it('SIGTERM answers the request in flight, closes open WebSockets with 1001 and exits 0', async () => {

@@ -3,6 +3,7 @@ import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestApp, codeOf, type TestApp, type TestUser } from '../support/app';
 import { MeDocument, OnInboxBadgeChangedDocument } from '../generated/graphql';
+import { until } from '../support/until';
 
 /**
  * SPEC §7: every limit holds over HTTP and over WebSocket, refusals are 4xx with a clear
@@ -333,7 +334,7 @@ describe('WebSocket limits', () => {
     const query = print(OnInboxBadgeChangedDocument);
     const before = t.app.services.events.listenerCount();
     for (let i = 1; i <= 20; i++) socket.send(JSON.stringify({ id: `s${i}`, type: 'subscribe', payload: { query } }));
-    await until(() => t.app.services.events.listenerCount() === before + 20);
+    await until('20 live subscriptions', () => t.app.services.events.listenerCount() === before + 20);
 
     const refused = nextMessage(socket);
     socket.send(JSON.stringify({ id: 's21', type: 'subscribe', payload: { query } }));
@@ -343,14 +344,14 @@ describe('WebSocket limits', () => {
     expect(answer.payload[0].message).toMatch(/20 subscriptions/);
 
     socket.send(JSON.stringify({ id: 's1', type: 'complete' }));
-    await until(() => t.app.services.events.listenerCount() === before + 19);
+    await until('a freed slot', () => t.app.services.events.listenerCount() === before + 19);
     socket.send(JSON.stringify({ id: 's22', type: 'subscribe', payload: { query } }));
-    await until(() => t.app.services.events.listenerCount() === before + 20);
+    await until('20 live subscriptions', () => t.app.services.events.listenerCount() === before + 20);
 
     socket.close(1000);
     await closed;
     // A closed socket leaves no subscription stream behind.
-    await until(() => t.app.services.events.listenerCount() === before);
+    await until('all subscriptions gone', () => t.app.services.events.listenerCount() === before);
   });
 });
 
@@ -410,10 +411,3 @@ describe('in production', () => {
   });
 });
 
-async function until(condition: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

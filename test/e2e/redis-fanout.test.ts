@@ -5,6 +5,7 @@ import { runInTransaction } from '../../src/db/transaction';
 import { EventType } from '../../src/modules/notifications/events.service';
 import { startTestApp, type TestApp, type TestUser } from '../support/app';
 import { EventsDocument, OnMessageRequestReceivedDocument, SendMessageRequestDocument } from '../generated/graphql';
+import { until } from '../support/until';
 
 /**
  * SPEC §5: with REDIS_URL, an event caused on one instance reaches subscribers on every
@@ -61,16 +62,6 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | false | undefined | null> | T | false | undefined | null, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describeWithRedis('events across two instances through Redis', () => {

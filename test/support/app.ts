@@ -10,6 +10,7 @@ import { AdjustableClock } from '../../src/lib/clock';
 import { createLogger } from '../../src/lib/logger';
 import { SqlCounter } from '../../src/db/database';
 import { databaseUrl, withAdminClient } from './db';
+import { until } from './until';
 
 export type Doc<TData, TVars> = TypedDocumentNode<TData, TVars> | string;
 
@@ -183,11 +184,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
         },
       );
       // graphql-ws sends no "subscribed" acknowledgement: wait for the server's listener.
-      const deadline = Date.now() + 5000;
-      while (app.services.events.listenerCount() <= before && errors.length === 0) {
-        if (Date.now() > deadline) throw new Error('subscription did not start');
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await until('the subscription to start', () => app.services.events.listenerCount() > before || errors.length > 0);
       return {
         events: events as never[],
         errors,
