@@ -140,12 +140,12 @@ export class MessagesService {
         // The rules are read under the pair lock that blockUser also takes, so a block
         // (or a ban) that commits first is always seen: no message slips in after it.
         await this.deps.conversations.lockPair(tx, senderId, recipientId);
-        const current = await tx.manager.findOneBy(Conversation, { id: conversation.id });
+        // The status read above still holds: a conversation never goes back from OPEN.
         const recipient = await tx.manager.findOneBy(User, { id: recipientId });
         const verdict = evaluateSendMessage({
           senderBan: await this.deps.bans.activeBan(senderId, tx.manager),
           relationship: await this.deps.relationships.betweenOne(senderId, recipientId, tx.manager),
-          conversationOpen: current?.status === ConversationStatus.OPEN,
+          conversationOpen: conversation.status === ConversationStatus.OPEN,
           recipientPolicy: recipient?.directMessagePolicy ?? null,
           text: input.text,
         });
