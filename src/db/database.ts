@@ -31,6 +31,11 @@ export class SqlCounter implements TypeOrmLogger {
 
 export const EMBEDDED_DATABASE = 'messages';
 
+interface PgPoolEvents {
+  on(event: 'error', listener: (err: Error) => void): void;
+  on(event: 'connect', listener: (client: { on(event: 'error', listener: (err: Error) => void): void }) => void): void;
+}
+
 /**
  * DATABASE_URL if set; otherwise the embedded PostgreSQL under DATA_DIR. Migrations run
  * at start (TypeORM records them, so this is idempotent); schema sync is never used.
@@ -62,8 +67,14 @@ export async function openDatabase(config: Config, logger: Logger, sqlCounter?: 
     throw err;
   }
   // A pool client that loses its server emits 'error'; without a listener Node exits.
-  const pool = (dataSource.driver as unknown as { master?: { on(e: string, f: (err: Error) => void): void } }).master;
-  pool?.on('error', (err) => logger.warn({ err: err.message }, 'postgres pool error'));
+  // The pool listens only while a client is idle, and TypeORM only while it holds one, so
+  // an error arriving in between (a server restart mid-release) was unhandled: every
+  // client gets a permanent listener too. The pool still discards the broken client.
+  const pool = (dataSource.driver as unknown as { master?: PgPoolEvents }).master;
+  pool?.on('error', (err: Error) => logger.warn({ err: err.message }, 'postgres pool error'));
+  pool?.on('connect', (client: { on(event: 'error', listener: (err: Error) => void): void }) =>
+    client.on('error', (err) => logger.debug({ err: err.message }, 'postgres connection error')),
+  );
   return {
     dataSource,
     close: async () => {
