@@ -141,11 +141,14 @@ export class RelationshipsService {
       params.push(page.cursor[0], page.cursor[1]);
       where = ` AND (created_at, user_id) ${cmp} ($3::timestamptz, $4::uuid)`;
     }
-    const rows: Array<{ user_id: string; created_at: Date }> = await this.dataSource.query(
-      `SELECT * FROM (${base}) s WHERE true${where} ORDER BY created_at ${dir}, user_id ${dir} LIMIT $2`,
+    // created_at comes from the database's now(), with microseconds a JS Date would drop:
+    // the cursor carries PostgreSQL's own text of it, so rows in the same millisecond are
+    // neither skipped nor repeated between pages.
+    const rows: Array<{ user_id: string; at: string }> = await this.dataSource.query(
+      `SELECT user_id, created_at::text AS at FROM (${base}) s WHERE true${where} ORDER BY created_at ${dir}, user_id ${dir} LIMIT $2`,
       params,
     );
-    return toConnection(rows, page, (r) => [r.created_at.toISOString(), r.user_id], (r) => r.user_id);
+    return toConnection(rows, page, (r) => [r.at, r.user_id], (r) => r.user_id);
   }
 
   /** Follower and following counts for many users in one statement each. */
