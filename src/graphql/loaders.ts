@@ -15,7 +15,7 @@ export function createLoaders(services: Services, viewerId: string | null, opts:
   return {
     ...createUserLoaders(services.users, opts),
     ...createRelationshipLoaders(services.relationships, viewerId, opts),
-    ...createRequestLoaders(services.requests, services.conversations, opts),
+    ...createRequestLoaders(services.requests, opts),
     ...createConversationLoaders(services.conversations, viewerId, opts),
     ...createMessageLoaders(services.messages, opts),
   };

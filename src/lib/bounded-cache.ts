@@ -8,6 +8,10 @@ export class BoundedCache<K, V> {
     return this.map.get(key);
   }
 
+  delete(key: K): void {
+    this.map.delete(key);
+  }
+
   set(key: K, value: V): void {
     if (this.map.has(key)) return;
     if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as K);

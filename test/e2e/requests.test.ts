@@ -20,6 +20,7 @@ import {
   SentMessageRequestsDocument,
   WithdrawMessageRequestDocument,
   BlockUserDocument,
+  OnMessageReceivedDocument,
 } from '../generated/graphql';
 
 let t: TestApp;
@@ -181,7 +182,11 @@ describe('idempotency and crossing requests', () => {
     const [a, b] = [await t.makeUser(), await t.makeUser({ policy: 'FOLLOWING' })];
     await t.ok(FollowDocument, { userId: a.id }, b.token);
     const fromA = await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: 'hi B' } }, a.token);
+    const liveForA = await t.subscribe(OnMessageReceivedDocument, {}, a.token);
     const fromB = await t.ok(SendMessageRequestDocument, { input: { recipientId: a.id, text: 'hi A' } }, b.token);
+    // B's words arrive live to A, as any message in the now open conversation would.
+    expect((await liveForA.next()).messageReceived.message).toMatchObject({ text: 'hi A', sender: { id: b.id } });
+    await liveForA.close();
     expect(fromB.sendMessageRequest.id).toBe(fromA.sendMessageRequest.id);
     expect(fromB.sendMessageRequest.status).toBe('ACCEPTED');
     const [{ n, status }] = await t.query<{ n: number; status: string }>(

@@ -70,6 +70,20 @@ export class MessagesService {
   ) {}
 
   /**
+   * Appends a message to an open conversation and announces it: MESSAGE_RECEIVED to the
+   * recipient and to the sender (their other devices), and the recipient's badge. Every
+   * path that adds a message to an open conversation goes through here.
+   */
+  async postInTx(tx: Tx, input: AppendMessage, recipientId: string): Promise<Message> {
+    const message = await this.appendInTx(tx, input);
+    const payload: MessageReceivedPayload = { conversationId: input.conversationId, messageId: message.id, senderId: input.senderId };
+    this.deps.events.emit(tx, recipientId, EventType.MESSAGE_RECEIVED, { ...payload });
+    this.deps.events.emit(tx, input.senderId, EventType.MESSAGE_RECEIVED, { ...payload });
+    this.deps.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, { conversationId: input.conversationId });
+    return message;
+  }
+
+  /**
    * Appends a message inside the caller's transaction. Taking the next sequence number
    * updates (and so locks) the conversation row until commit: concurrent senders queue
    * there, and every reader sees one order. An open conversation comes back into both
@@ -151,12 +165,7 @@ export class MessagesService {
         });
         if (!verdict.allowed) throw new AppError(verdict.code, verdict.message, verdict.extensions);
         const now = this.deps.clock.now();
-        const message = await this.appendInTx(tx, { conversationId: conversation.id, senderId, text: input.text, clientMessageId: key, now });
-        const payload: MessageReceivedPayload = { conversationId: conversation.id, messageId: message.id, senderId };
-        this.deps.events.emit(tx, recipientId, EventType.MESSAGE_RECEIVED, { ...payload });
-        this.deps.events.emit(tx, senderId, EventType.MESSAGE_RECEIVED, { ...payload });
-        this.deps.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, { conversationId: conversation.id });
-        return message;
+        return this.postInTx(tx, { conversationId: conversation.id, senderId, text: input.text, clientMessageId: key, now }, recipientId);
       });
     } catch (err) {
       if (key !== null && isUniqueViolation(err, 'messages_sender_client_id_key')) {

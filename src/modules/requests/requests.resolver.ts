@@ -108,7 +108,7 @@ export class RequestsResolver {
 
   @FieldResolver(() => Conversation)
   conversation(@Root() r: MessageRequestView, @Ctx() ctx: Context) {
-    return ctx.loaders.requestConversationById.load(r.row.conversationId);
+    return ctx.loaders.conversationById.load(r.row.conversationId);
   }
 
   @Subscription(() => MessageRequestEvent, {

@@ -89,7 +89,7 @@ export class RequestsService {
           // They already asked us: accept their request and say our piece in the conversation.
           const theirs = facts.pair.pendingFromRecipient!;
           await this.acceptInTx(tx, theirs, now);
-          await this.messages.appendInTx(tx, { conversationId: theirs.conversationId, senderId, text: input.text, clientMessageId: null, now });
+          await this.messages.postInTx(tx, { conversationId: theirs.conversationId, senderId, text: input.text, clientMessageId: null, now }, theirs.senderId);
           return { ...theirs, status: StoredRequestStatus.ACCEPTED, acceptedAt: now };
         }
         return this.createRequest(tx, senderId, recipient!.id, input.text, clientMessageId, new Date(sender.created_at), now);

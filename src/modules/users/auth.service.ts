@@ -1,5 +1,6 @@
 import { hash, verify, Algorithm } from '@node-rs/argon2';
 import { SignJWT, jwtVerify } from 'jose';
+import { BoundedCache } from '../../lib/bounded-cache';
 
 /** argon2id with OWASP's recommended minimum (19 MiB, 2 passes). */
 const ARGON2 = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 };
@@ -16,7 +17,7 @@ export class AuthService {
   /** Verified against when the username is unknown, so both failures cost the same time. */
   private dummyHash: Promise<string> | null = null;
   /** Tokens that verified, until their expiry (see verifyToken). */
-  private readonly verified = new Map<string, { userId: string; expMs: number }>();
+  private readonly verified = new BoundedCache<string, { userId: string; expMs: number }>(VERIFIED_CACHE_SIZE);
 
   constructor(secret: string, private readonly ttlHours: number) {
     this.key = new TextEncoder().encode(secret);
@@ -61,7 +62,6 @@ export class AuthService {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
       if (typeof payload.sub !== 'string') return null;
       if (typeof payload.exp === 'number') {
-        if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
         this.verified.set(token, { userId: payload.sub, expMs: payload.exp * 1000 });
       }
       return { userId: payload.sub };
