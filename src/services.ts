@@ -36,12 +36,12 @@ export function createServices(deps: ServiceDeps) {
   const events = new EventsService(dataSource, deps.pubsub, clock);
   const conversations = new ConversationsService(dataSource, { clock, events });
   const bans = new BansService(dataSource, clock);
-  const messages = new MessagesService(dataSource, { clock, events, conversations, bans, relationships, users });
+  const messages = new MessagesService(dataSource, { clock, events, conversations, relationships });
   // Bursts of `messageRateBurst` sends, refilled over burst / rate seconds (see SendRateLimit).
   const sendLimiter = new Limiter(pool, 'send', config.limits.messageRateBurst, config.limits.messageRateBurst / config.limits.messageRatePerSecond);
   const moderation = new ModerationService(dataSource, clock, config.moderation, users, relationships, conversations, sendLimiter);
   const notifications = new NotificationsService(dataSource, events, clock);
-  const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, bans, notifications, events);
+  const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, notifications, events);
   const badge = new BadgeService(requests, conversations, notifications);
   return { config, clock, auth, users, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
 }

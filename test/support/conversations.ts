@@ -11,10 +11,10 @@ export async function openConversation(t: TestApp, a: TestUser, b: TestUser, int
   return runInTransaction(t.app.dataSource, async (tx) => {
     const now = t.clock.now();
     await conversations.lockPair(tx, a.id, b.id);
-    const c = await conversations.findOrCreateForPair(tx, a.id, b.id, now);
-    await messages.appendInTx(tx, { conversationId: c.id, senderId: a.id, text: intro, clientMessageId: null, now });
-    await conversations.openInTx(tx, c.id, now);
-    return c.id;
+    const id = await conversations.createForPair(tx, a.id, b.id, now);
+    await messages.appendInTx(tx, { conversationId: id, senderId: a.id, text: intro, clientMessageId: null, now });
+    await conversations.openInTx(tx, id, now);
+    return id;
   });
 }
 

@@ -41,33 +41,24 @@ export class ConversationsService {
     await tx.manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`pair:${pairKey(a, b)}`]);
   }
 
-  async findForPair(a: string, b: string, manager: EntityManager = this.dataSource.manager): Promise<Conversation | null> {
+  /**
+   * A new conversation for the pair in REQUEST state, with both members, in one statement
+   * (call under lockPair, knowing the pair has none: the unique pair index enforces it).
+   * Returns its id.
+   */
+  async createForPair(tx: Tx, a: string, b: string, now: Date): Promise<string> {
     const [low, high] = a < b ? [a, b] : [b, a];
-    return manager.findOneBy(Conversation, { userLowId: low, userHighId: high });
-  }
-
-  /** The pair's conversation, created in REQUEST state if there is none yet (call under lockPair). */
-  async findOrCreateForPair(tx: Tx, a: string, b: string, now: Date): Promise<Conversation> {
-    const existing = await this.findForPair(a, b, tx.manager);
-    if (existing) return existing;
-    const [low, high] = a < b ? [a, b] : [b, a];
-    const conversation = tx.manager.create(Conversation, {
-      userLowId: low,
-      userHighId: high,
-      status: ConversationStatus.REQUEST,
-      lastSeq: '0',
-      lastMessageId: null,
-      lastMessageAt: null,
-      openedAt: null,
-      createdAt: now,
-    });
-    await tx.manager.insert(Conversation, conversation);
-    await tx.manager.query(
-      `INSERT INTO conversation_members (conversation_id, user_id, other_user_id, in_inbox, activity_at)
-       VALUES ($1, $2, $3, false, $4), ($1, $3, $2, false, $4)`,
-      [conversation.id, a, b, now],
+    const [row] = await tx.manager.query(
+      `WITH c AS (
+         INSERT INTO conversations (user_low_id, user_high_id, status, created_at) VALUES ($1, $2, 'REQUEST', $3) RETURNING id
+       ), members AS (
+         INSERT INTO conversation_members (conversation_id, user_id, other_user_id, in_inbox, activity_at)
+         SELECT c.id, x.u, x.o, false, $3 FROM c, (VALUES ($1::uuid, $2::uuid), ($2::uuid, $1::uuid)) AS x(u, o)
+       )
+       SELECT id FROM c`,
+      [low, high, now],
     );
-    return conversation;
+    return row.id;
   }
 
   /** Opens the conversation both ways: it enters both inboxes at its last activity. */

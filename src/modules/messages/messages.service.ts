@@ -10,13 +10,10 @@ import { isUuid } from '../../lib/ids';
 import { hasControlCharacters } from '../../lib/text';
 import { Conversation, ConversationStatus } from '../conversations/conversation.entity';
 import { ConversationsService } from '../conversations/conversations.service';
-import type { BansService } from '../moderation/bans.service';
 import { EventType, type EventsService } from '../notifications/events.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
-import { User } from '../users/user.entity';
-import type { UsersService } from '../users/users.service';
 import { Message } from './message.entity';
-import { evaluateSendMessage } from './message-rules';
+import { evaluateSendMessage, type SendMessageFacts } from './message-rules';
 
 export const MAX_CLIENT_MESSAGE_ID = 64;
 const DEFAULT_HISTORY_PAGE = 20;
@@ -49,13 +46,19 @@ export interface MessageSeenPayload {
   seenAt: string;
 }
 
+interface SendFacts {
+  recipientPolicy: SendMessageFacts['recipientPolicy'];
+  senderBan: SendMessageFacts['senderBan'];
+  relationship: SendMessageFacts['relationship'];
+  /** The sender already used this clientMessageId. */
+  repeated: boolean;
+}
+
 export interface MessagesDeps {
   clock: Clock;
   events: EventsService;
   conversations: ConversationsService;
-  bans: BansService;
   relationships: RelationshipsService;
-  users: UsersService;
 }
 
 /**
@@ -142,11 +145,6 @@ export class MessagesService {
     if (key !== null && (key.length < 1 || key.length > MAX_CLIENT_MESSAGE_ID || hasControlCharacters(key))) {
       throw badInput(`clientMessageId must be 1–${MAX_CLIENT_MESSAGE_ID} characters`, 'clientMessageId');
     }
-    if (key !== null) {
-      const replay = await this.replay(senderId, key, conversation.id, input.text);
-      if (replay) return replay;
-    }
-
     const recipientId = ConversationsService.otherParticipant(conversation, senderId);
 
     try {
@@ -154,13 +152,17 @@ export class MessagesService {
         // The rules are read under the pair lock that blockUser also takes, so a block
         // (or a ban) that commits first is always seen: no message slips in after it.
         await this.deps.conversations.lockPair(tx, senderId, recipientId);
-        // The status read above still holds: a conversation never goes back from OPEN.
-        const recipient = await tx.manager.findOneBy(User, { id: recipientId });
+        const facts = await this.sendFacts(tx.manager, senderId, recipientId, key);
+        if (facts.repeated) {
+          const replay = await this.replay(tx.manager, senderId, key!, conversation.id, input.text);
+          if (replay) return replay;
+        }
         const verdict = evaluateSendMessage({
-          senderBan: await this.deps.bans.activeBan(senderId, tx.manager),
-          relationship: await this.deps.relationships.betweenOne(senderId, recipientId, tx.manager),
+          senderBan: facts.senderBan,
+          relationship: facts.relationship,
+          // The status read above still holds: a conversation never goes back from OPEN.
           conversationOpen: conversation.status === ConversationStatus.OPEN,
-          recipientPolicy: recipient?.directMessagePolicy ?? null,
+          recipientPolicy: facts.recipientPolicy,
           text: input.text,
         });
         if (!verdict.allowed) throw new AppError(verdict.code, verdict.message, verdict.extensions);
@@ -168,17 +170,46 @@ export class MessagesService {
         return this.postInTx(tx, { conversationId: conversation.id, senderId, text: input.text, clientMessageId: key, now }, recipientId);
       });
     } catch (err) {
+      // Parallel repeats all pass the check above; the unique index lets one in.
       if (key !== null && isUniqueViolation(err, 'messages_sender_client_id_key')) {
-        const replay = await this.replay(senderId, key, conversation.id, input.text);
+        const replay = await this.replay(this.dataSource.manager, senderId, key, conversation.id, input.text);
         if (replay) return replay;
       }
       throw err;
     }
   }
 
+  /**
+   * Everything the send rules need, in one round trip: sendMessage is the hottest write
+   * and runs under the pair lock, so every statement there is time the pair waits. The
+   * same facts the bans, relationships and users modules answer one by one elsewhere.
+   */
+  private async sendFacts(manager: EntityManager, senderId: string, recipientId: string, key: string | null): Promise<SendFacts> {
+    const [row] = await manager.query(
+      `SELECT (SELECT dm_policy FROM users WHERE id = $2) AS recipient_policy,
+              ban.until AS ban_until, ban.banned IS NOT NULL AS banned,
+              EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2) AS a_blocks_b,
+              EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $2 AND blocked_id = $1) AS b_blocks_a,
+              $4::text IS NOT NULL AND EXISTS (SELECT 1 FROM messages WHERE sender_id = $1 AND client_message_id = $4) AS repeated
+         FROM (SELECT 1) one
+         LEFT JOIN LATERAL (
+           SELECT until, true AS banned FROM messaging_bans
+            WHERE user_id = $1 AND (until IS NULL OR until > $3)
+            ORDER BY until DESC NULLS FIRST LIMIT 1
+         ) ban ON true`,
+      [senderId, recipientId, this.deps.clock.now(), key],
+    );
+    return {
+      recipientPolicy: row.recipient_policy ?? null,
+      senderBan: row.banned ? { until: row.ban_until ?? null } : null,
+      relationship: { aBlocksB: row.a_blocks_b, bBlocksA: row.b_blocks_a },
+      repeated: row.repeated,
+    };
+  }
+
   /** The message this sender already sent under `key`, if the repeat is the same send. */
-  private async replay(senderId: string, key: string, conversationId: string, text: string): Promise<Message | null> {
-    const existing = await this.dataSource.manager.findOneBy(Message, { senderId, clientMessageId: key });
+  private async replay(manager: EntityManager, senderId: string, key: string, conversationId: string, text: string): Promise<Message | null> {
+    const existing = await manager.findOneBy(Message, { senderId, clientMessageId: key });
     if (!existing) return null;
     if (existing.conversationId !== conversationId || existing.text !== text) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This clientMessageId was already used for a different message');
@@ -263,16 +294,15 @@ export class MessagesService {
   }
 
   /**
-   * Whether a live event about this conversation may reach `viewerId` now: still a
-   * participant, and — for what the other party did — no block either way (a blocked
-   * account hears nothing about its blocker). The viewer's own actions always echo.
+   * Whether a live event the other party caused may reach `viewerId` now: not across a
+   * block either way (a blocked account hears nothing about its blocker). The viewer's
+   * own actions always echo. Membership needs no re-check: events are only written to a
+   * conversation's participants, and a conversation's participants never change.
    */
-  async mayDeliver(viewerId: string, conversationId: string, actorId: string): Promise<boolean> {
-    const conversation = await this.deps.conversations.byId(conversationId);
-    if (!conversation || !ConversationsService.isParticipant(conversation, viewerId)) return false;
+  async mayDeliver(viewerId: string, actorId: string): Promise<boolean> {
     if (actorId === viewerId) return true;
     const rel = await this.deps.relationships.betweenOne(viewerId, actorId);
-    return ConversationsService.isParticipant(conversation, actorId) && !rel.aBlocksB && !rel.bBlocksA;
+    return !rel.aBlocksB && !rel.bBlocksA;
   }
 
   /**
@@ -284,7 +314,7 @@ export class MessagesService {
       const p = event.payload as Partial<MessageReceivedPayload & MessageSeenPayload>;
       if (!p.conversationId || (conversationId != null && p.conversationId !== conversationId)) return SKIP;
       const actorId = type === EventType.MESSAGE_RECEIVED ? p.senderId : p.readerId;
-      return actorId && (await this.mayDeliver(viewerId, p.conversationId, actorId)) ? event : SKIP;
+      return actorId && (await this.mayDeliver(viewerId, actorId)) ? event : SKIP;
     });
   }
 

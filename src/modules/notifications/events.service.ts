@@ -24,9 +24,9 @@ const OUTBOX = Symbol('event-outbox');
 
 /**
  * The per-account event log and its fan-out. Events are queued on the transaction and
- * written just before commit, all of one account's events under one counter-row lock,
- * accounts in id order (so two transactions never wait on each other in a cycle); they
- * are published only after the commit.
+ * written just before commit in one statement, each account's events under its
+ * counter-row lock, accounts in id order (so two transactions never wait on each other
+ * in a cycle); they are published only after the commit.
  */
 export class EventsService {
   private listeners = 0;
@@ -52,33 +52,33 @@ export class EventsService {
   }
 
   private async write(tx: Tx, events: PendingEvent[]): Promise<UserEvent[]> {
-    const byUser = new Map<string, PendingEvent[]>();
-    for (const e of events) byUser.set(e.userId, [...(byUser.get(e.userId) ?? []), e]);
-    const written: UserEvent[] = [];
-    const now = this.clock.now();
-    for (const userId of [...byUser.keys()].sort()) {
-      const list = byUser.get(userId)!;
-      // One statement per account: bump its counter (the row lock orders its events) and
-      // insert the batch numbered from it.
-      const [{ last_seq }] = await tx.manager.query(
-        `WITH counter AS (
-           INSERT INTO event_counters (user_id, last_seq) VALUES ($1, $2)
-           ON CONFLICT (user_id) DO UPDATE SET last_seq = event_counters.last_seq + EXCLUDED.last_seq
-           RETURNING last_seq
-         ), inserted AS (
-           INSERT INTO events (user_id, seq, type, payload, created_at)
-           SELECT $1, counter.last_seq - $2 + x.i, x.t, x.p, $5
-             FROM counter, unnest($3::text[], $4::jsonb[]) WITH ORDINALITY AS x(t, p, i)
-           RETURNING seq
-         )
-         SELECT max(seq) AS last_seq FROM inserted`,
-        [userId, list.length, list.map((e) => e.type), list.map((e) => JSON.stringify(e.payload)), now],
-      );
-      const first = BigInt(last_seq) - BigInt(list.length) + 1n;
-      const rows = list.map((e, i) => ({ ...e, seq: (first + BigInt(i)).toString() }));
-      for (const r of rows) written.push({ userId, cursor: r.seq, type: r.type, payload: r.payload, publishedAt: 0 });
-    }
-    return written;
+    // Accounts in id order: two transactions never take counter-row locks in a cycle.
+    const ordered = events.map((e, i) => ({ e, i })).sort((a, b) => (a.e.userId < b.e.userId ? -1 : a.e.userId > b.e.userId ? 1 : a.i - b.i));
+    // One statement for the whole batch: bump each account's counter by its number of
+    // events (the row lock orders its log until commit) and insert the events numbered
+    // from it. Rows are listed in lock order and the counters are taken in that order.
+    const rows: Array<{ seq: string }> = await tx.manager.query(
+      `WITH input AS (
+         SELECT x.u, x.t, x.p, x.i FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS x(u, t, p, i)
+       ), counts AS (
+         SELECT u, count(*)::int AS n, min(i) AS first_i FROM input GROUP BY u
+       ), counter AS (
+         INSERT INTO event_counters (user_id, last_seq)
+         SELECT u, n FROM counts ORDER BY first_i
+         ON CONFLICT (user_id) DO UPDATE SET last_seq = event_counters.last_seq + EXCLUDED.last_seq
+         RETURNING user_id, last_seq
+       ), numbered AS (
+         SELECT input.i, input.u, input.t, input.p,
+                counter.last_seq - counts.n + row_number() OVER (PARTITION BY input.u ORDER BY input.i) AS seq
+           FROM input JOIN counts USING (u) JOIN counter ON counter.user_id = input.u
+       ), inserted AS (
+         INSERT INTO events (user_id, seq, type, payload, created_at)
+         SELECT u, seq, t, p, $4 FROM numbered
+       )
+       SELECT seq FROM numbered ORDER BY i`,
+      [ordered.map((o) => o.e.userId), ordered.map((o) => o.e.type), ordered.map((o) => JSON.stringify(o.e.payload)), this.clock.now()],
+    );
+    return ordered.map((o, k) => ({ userId: o.e.userId, cursor: String(rows[k].seq), type: o.e.type, payload: o.e.payload, publishedAt: 0 }));
   }
 
   private publish(events: UserEvent[]): void {

@@ -9,7 +9,6 @@ import type { Config } from '../../config';
 import type { ConversationsService } from '../conversations/conversations.service';
 import { ConversationStatus } from '../conversations/conversation.entity';
 import type { MessagesService } from '../messages/messages.service';
-import type { BansService } from '../moderation/bans.service';
 import { EventType, type EventsService } from '../notifications/events.service';
 import { NotificationType } from '../notifications/notification.entity';
 import type { NotificationsService } from '../notifications/notifications.service';
@@ -23,10 +22,73 @@ export const MAX_BULK = 100;
 
 /** What a request looks like between two accounts, as the rules need it. */
 interface PairState {
+  /** The pair's conversation in any state (a request before this one leaves it behind). */
+  conversationId: string | null;
   openConversationId: string | null;
+  /** A live pending request from the sender. */
   pendingFromSender: boolean;
-  pendingFromRecipient: MessageRequest | null;
+  /** A pending request from the sender past its expiry, still holding the pair's slot. */
+  expiredFromSender: boolean;
+  /** The recipient's live pending request to the sender, unless the sender deleted it. */
+  pendingFromRecipientId: string | null;
 }
+
+interface SendFactsRow {
+  recipient_id: string | null;
+  recipient_birth_date: string | null;
+  recipient_policy: 'EVERYONE' | 'FOLLOWING' | 'NOBODY' | null;
+  recipient_verified: boolean | null;
+  a_follows_b: boolean;
+  b_follows_a: boolean;
+  a_blocks_b: boolean;
+  b_blocks_a: boolean;
+  banned: boolean;
+  ban_until: Date | null;
+  conversation_id: string | null;
+  conversation_status: ConversationStatus | null;
+  pending_from_sender: boolean;
+  expired_from_sender: boolean;
+  pending_from_recipient_id: string | null;
+  sent_in_window: number;
+  oldest_in_window: Date | null;
+  repeated: boolean;
+}
+
+/**
+ * The facts of SPEC §2 for sender $1 and recipient $2 at time $3 ($4 = a day earlier;
+ * $5 = the clientMessageId, if any) in one round trip: a request is the busiest write
+ * after a message and runs under two locks, so every statement there is time others
+ * wait. Each line is the question the relationships, bans, conversations and requests
+ * code would ask on its own; the indexes serve each one.
+ */
+const SEND_FACTS = `
+  SELECT r.id AS recipient_id, r.birth_date AS recipient_birth_date, r.dm_policy AS recipient_policy, r.verified AS recipient_verified,
+         EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND followee_id = r.id) AS a_follows_b,
+         EXISTS (SELECT 1 FROM follows WHERE follower_id = r.id AND followee_id = $1) AS b_follows_a,
+         EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = r.id) AS a_blocks_b,
+         EXISTS (SELECT 1 FROM blocks WHERE blocker_id = r.id AND blocked_id = $1) AS b_blocks_a,
+         ban.banned IS NOT NULL AS banned, ban.until AS ban_until,
+         c.id AS conversation_id, c.status AS conversation_status,
+         EXISTS (SELECT 1 FROM message_requests
+                  WHERE sender_id = $1 AND recipient_id = r.id AND status = 'PENDING' AND expires_at > $3) AS pending_from_sender,
+         EXISTS (SELECT 1 FROM message_requests
+                  WHERE sender_id = $1 AND recipient_id = r.id AND status = 'PENDING' AND expires_at <= $3) AS expired_from_sender,
+         (SELECT id FROM message_requests
+           WHERE sender_id = r.id AND recipient_id = $1 AND status = 'PENDING' AND expires_at > $3 AND deleted_at IS NULL
+           LIMIT 1) AS pending_from_recipient_id,
+         w.sent AS sent_in_window, w.oldest AS oldest_in_window,
+         ($5::text IS NOT NULL AND EXISTS (SELECT 1 FROM message_requests WHERE sender_id = $1 AND client_message_id = $5)) AS repeated
+    FROM (SELECT 1) AS one
+    LEFT JOIN users r ON r.id = $2::uuid
+    LEFT JOIN conversations c ON c.user_low_id = LEAST($1::uuid, r.id) AND c.user_high_id = GREATEST($1::uuid, r.id)
+    LEFT JOIN LATERAL (
+      SELECT until, true AS banned FROM messaging_bans
+       WHERE user_id = $1 AND (until IS NULL OR until > $3)
+       ORDER BY until DESC NULLS FIRST LIMIT 1
+    ) ban ON true
+    CROSS JOIN LATERAL (
+      SELECT count(*)::int AS sent, min(created_at) AS oldest FROM message_requests WHERE sender_id = $1 AND created_at > $4
+    ) w`;
 
 export class RequestsService {
   constructor(
@@ -36,7 +98,6 @@ export class RequestsService {
     private readonly relationships: RelationshipsService,
     private readonly conversations: ConversationsService,
     private readonly messages: MessagesService,
-    private readonly bans: BansService,
     private readonly notifications: NotificationsService,
     private readonly events: EventsService,
   ) {
@@ -65,8 +126,7 @@ export class RequestsService {
     if (clientMessageId !== null && (clientMessageId.length < 1 || clientMessageId.length > 64 || hasControlCharacters(clientMessageId))) {
       throw badInput('clientMessageId must be 1–64 characters without control characters', 'clientMessageId');
     }
-    const replay = clientMessageId ? await this.replay(senderId, clientMessageId, input, this.dataSource.manager) : null;
-    if (replay) return replay;
+    const recipientId = isUuid(input.recipientId) ? input.recipientId.toLowerCase() : null;
 
     try {
       return await runInTransaction(this.dataSource, async (tx) => {
@@ -75,24 +135,26 @@ export class RequestsService {
         // when one account fires many sends at once.
         const [sender] = await tx.manager.query(`SELECT id, birth_date, created_at FROM users WHERE id = $1 FOR UPDATE`, [senderId]);
         if (!sender) throw new AppError('UNAUTHENTICATED', 'Sign in to send messages');
-        if (clientMessageId) {
-          const again = await this.replay(senderId, clientMessageId, input, tx.manager);
+        // What stands between the two is read under the pair's lock (accept, delete and
+        // blockUser take it too). Locking a pair whose recipient does not exist is harmless.
+        if (recipientId && recipientId !== senderId) await this.conversations.lockPair(tx, senderId, recipientId);
+        const facts = await this.gatherFacts(tx.manager, { id: senderId, birthDate: sender.birth_date }, recipientId, now, input.text, clientMessageId);
+        // A repeat is the answer to the original send, whatever changed since.
+        if (facts.repeated) {
+          const again = await this.replay(senderId, clientMessageId!, input, tx.manager);
           if (again) return again;
         }
-        const recipient = isUuid(input.recipientId) ? await tx.manager.findOneBy(User, { id: input.recipientId }) : null;
-        if (recipient && recipient.id !== senderId) await this.conversations.lockPair(tx, senderId, recipient.id);
-        const facts = await this.gatherFacts(tx.manager, senderId, sender.birth_date, recipient, now, input.text);
         const verdict = evaluateEligibility(facts.input);
         if (!verdict.allowed) throw new AppError(verdict.code, verdict.message, verdict.extensions);
 
         if (verdict.crossing) {
           // They already asked us: accept their request and say our piece in the conversation.
-          const theirs = facts.pair.pendingFromRecipient!;
+          const theirs = await tx.manager.findOneByOrFail(MessageRequest, { id: facts.pair.pendingFromRecipientId! });
           await this.acceptInTx(tx, theirs, now);
           await this.messages.postInTx(tx, { conversationId: theirs.conversationId, senderId, text: input.text, clientMessageId: null, now }, theirs.senderId);
           return { ...theirs, status: StoredRequestStatus.ACCEPTED, acceptedAt: now };
         }
-        return this.createRequest(tx, senderId, recipient!.id, input.text, clientMessageId, new Date(sender.created_at), now);
+        return this.createRequest(tx, senderId, facts.input.recipient!.id, facts.pair, input.text, clientMessageId, new Date(sender.created_at), now);
       });
     } catch (err) {
       // Two sends with the same key raced past the replay check: the loser replays.
@@ -117,20 +179,32 @@ export class RequestsService {
     return existing;
   }
 
-  private async createRequest(tx: Tx, senderId: string, recipientId: string, text: string, clientMessageId: string | null, senderCreatedAt: Date, now: Date) {
-    // An earlier request that aged out still holds the one-pending-per-pair slot: free it.
-    await tx.manager.query(
-      `UPDATE message_requests SET status = 'EXPIRED' WHERE sender_id = $1 AND recipient_id = $2 AND status = 'PENDING' AND expires_at <= $3`,
-      [senderId, recipientId, now],
-    );
-    const conversation = await this.conversations.findOrCreateForPair(tx, senderId, recipientId, now);
-    const intro = await this.messages.appendInTx(tx, { conversationId: conversation.id, senderId, text, clientMessageId: null, now });
+  private async createRequest(
+    tx: Tx,
+    senderId: string,
+    recipientId: string,
+    pair: PairState,
+    text: string,
+    clientMessageId: string | null,
+    senderCreatedAt: Date,
+    now: Date,
+  ) {
+    if (pair.expiredFromSender) {
+      // An earlier request that aged out still holds the one-pending-per-pair slot: free it.
+      await tx.manager.query(
+        `UPDATE message_requests SET status = 'EXPIRED' WHERE sender_id = $1 AND recipient_id = $2 AND status = 'PENDING' AND expires_at <= $3`,
+        [senderId, recipientId, now],
+      );
+    }
+    // An earlier request (deleted, withdrawn, aged out) left the pair its conversation.
+    const conversationId = pair.conversationId ?? (await this.conversations.createForPair(tx, senderId, recipientId, now));
+    const intro = await this.messages.appendInTx(tx, { conversationId, senderId, text, clientMessageId: null, now });
     // Anti-spam: new accounts and links go to hidden requests, silently.
     const hidden = now.getTime() - senderCreatedAt.getTime() < this.config.requests.newAccountHours * HOUR_MS || containsLink(text);
     const request = tx.manager.create(MessageRequest, {
       senderId,
       recipientId,
-      conversationId: conversation.id,
+      conversationId,
       messageId: intro.id,
       text,
       status: StoredRequestStatus.PENDING,
@@ -148,7 +222,7 @@ export class RequestsService {
         type: NotificationType.MESSAGE_REQUEST_RECEIVED,
         actorId: senderId,
         requestId: request.id,
-        conversationId: conversation.id,
+        conversationId,
       });
       this.events.emit(tx, recipientId, EventType.MESSAGE_REQUEST_RECEIVED, { requestId: request.id });
       this.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, {});
@@ -156,58 +230,44 @@ export class RequestsService {
     return request;
   }
 
-  /** Everything the rules look at, read in the caller's transaction (or outside one for the button). */
+  /**
+   * Everything the rules look at, in one statement (SEND_FACTS), read in the caller's
+   * transaction or outside one for the Message button. `recipientId` is null when the
+   * argument is not an id at all.
+   */
   private async gatherFacts(
     manager: EntityManager,
-    senderId: string,
-    senderBirthDate: string,
-    recipient: User | null,
+    sender: { id: string; birthDate: string },
+    recipientId: string | null,
     now: Date,
     text?: string,
-  ): Promise<{ input: EligibilityInput; pair: PairState }> {
-    const otherId = recipient?.id ?? null;
-    const valid = otherId && otherId !== senderId;
-    // One after another: inside a transaction they share one connection, and pg must not
-    // be handed a second query while the first is running.
-    const relationship = valid
-      ? await this.relationships.betweenOne(senderId, otherId, manager)
-      : { aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: false };
-    const ban = await this.bans.activeBan(senderId, manager);
-    const pair: PairState = valid
-      ? await this.pairState(manager, senderId, otherId, now)
-      : { openConversationId: null, pendingFromSender: false, pendingFromRecipient: null };
-    const window = await this.sentInWindow(manager, senderId, now);
+    clientMessageId: string | null = null,
+  ): Promise<{ input: EligibilityInput; pair: PairState; repeated: boolean }> {
+    const [f]: SendFactsRow[] = await manager.query(SEND_FACTS, [sender.id, recipientId, now, new Date(now.getTime() - DAY_MS), clientMessageId]);
+    const pair: PairState = {
+      conversationId: f.conversation_id,
+      openConversationId: f.conversation_status === ConversationStatus.OPEN ? f.conversation_id : null,
+      pendingFromSender: f.pending_from_sender,
+      expiredFromSender: f.expired_from_sender,
+      pendingFromRecipientId: f.pending_from_recipient_id,
+    };
     return {
       pair,
+      repeated: f.repeated,
       input: {
         now,
-        sender: { id: senderId, birthDate: senderBirthDate },
-        recipient: recipient && { id: recipient.id, birthDate: recipient.birthDate, policy: recipient.directMessagePolicy, verified: recipient.verified },
-        senderBan: ban,
-        relationship,
+        sender,
+        recipient: f.recipient_id === null ? null : { id: f.recipient_id, birthDate: f.recipient_birth_date!, policy: f.recipient_policy!, verified: f.recipient_verified! },
+        senderBan: f.banned ? { until: f.ban_until } : null,
+        relationship: { aFollowsB: f.a_follows_b, bFollowsA: f.b_follows_a, aBlocksB: f.a_blocks_b, bBlocksA: f.b_blocks_a },
         openConversationId: pair.openConversationId,
         pendingFromSender: pair.pendingFromSender,
-        pendingFromRecipient: pair.pendingFromRecipient !== null,
-        sentInWindow: window.count,
-        oldestInWindowAt: window.oldest,
+        pendingFromRecipient: pair.pendingFromRecipientId !== null,
+        sentInWindow: f.sent_in_window,
+        oldestInWindowAt: f.oldest_in_window,
         dailyLimit: this.config.requests.dailyLimit,
         text,
       },
-    };
-  }
-
-  private async pairState(manager: EntityManager, a: string, b: string, now: Date): Promise<PairState> {
-    const conversation = await this.conversations.findForPair(a, b, manager);
-    const pending = await manager
-      .createQueryBuilder(MessageRequest, 'r')
-      .where(`r.status = 'PENDING' AND r.expires_at > :now`, { now })
-      .andWhere('((r.sender_id = :a AND r.recipient_id = :b) OR (r.sender_id = :b AND r.recipient_id = :a))', { a, b })
-      .getMany();
-    return {
-      openConversationId: conversation?.status === ConversationStatus.OPEN ? conversation.id : null,
-      pendingFromSender: pending.some((r) => r.senderId === a),
-      // A request the recipient of it deleted no longer invites anything.
-      pendingFromRecipient: pending.find((r) => r.senderId === b && !r.deletedAt) ?? null,
     };
   }
 
@@ -222,7 +282,7 @@ export class RequestsService {
   /** The same evaluation a send makes, without text: drives User.messageButton. */
   async eligibilityFor(viewer: { id: string; birthDate: string } | null, recipient: User): Promise<{ result: Eligibility; openConversationId: string | null }> {
     if (!viewer) return { result: evaluateEligibility({ ...emptyFacts(this.clock.now(), this.config.requests.dailyLimit), sender: null, recipient: null }), openConversationId: null };
-    const { input } = await this.gatherFacts(this.dataSource.manager, viewer.id, viewer.birthDate, recipient, this.clock.now());
+    const { input } = await this.gatherFacts(this.dataSource.manager, viewer, recipient.id, this.clock.now());
     return { result: evaluateEligibility(input), openConversationId: input.openConversationId };
   }
 
