@@ -148,6 +148,30 @@ export function checkCost(
   operationName: string | null | undefined,
   maxCost: number,
 ): GraphQLError | null {
+  // Without variables the answer depends on the document alone, and the parsed document
+  // is the same object for every request with the same text (both paths cache parsing).
+  const constant = !variables || Object.keys(variables).length === 0;
+  if (!constant) return computeCostCheck(schema, document, variables, operationName, maxCost);
+  // Only a pass is remembered: a refusal is a fresh error each time.
+  const key = `${operationName ?? ''}\u0000${maxCost}`;
+  if (passedWithoutVariables.get(document)?.has(key)) return null;
+  const refusal = computeCostCheck(schema, document, undefined, operationName, maxCost);
+  if (!refusal) {
+    const passed = passedWithoutVariables.get(document) ?? new Set<string>();
+    passedWithoutVariables.set(document, passed.add(key));
+  }
+  return refusal;
+}
+
+const passedWithoutVariables = new WeakMap<DocumentNode, Set<string>>();
+
+function computeCostCheck(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | null | undefined,
+  operationName: string | null | undefined,
+  maxCost: number,
+): GraphQLError | null {
   try {
     const cost = operationCost(schema, document, variables ?? undefined, operationName ?? undefined, Math.max(10_000, maxCost * 2));
     return costError(cost, maxCost);

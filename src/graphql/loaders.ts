@@ -5,20 +5,53 @@ import { createConversationLoaders } from '../modules/conversations/conversation
 import { createMessageLoaders } from '../modules/messages/messages.loaders';
 import type { Services } from '../services';
 
-/** Every per-request DataLoader, built fresh for each HTTP request or subscription event. */
 export interface LoaderOptions {
   /** False for subscriptions, which live long and must not serve stale rows. */
   cache: boolean;
 }
 
-export function createLoaders(services: Services, viewerId: string | null, opts: LoaderOptions = { cache: true }) {
-  return {
-    ...createUserLoaders(services.users, opts),
-    ...createRelationshipLoaders(services.relationships, viewerId, opts),
-    ...createRequestLoaders(services.requests, opts),
-    ...createConversationLoaders(services.conversations, viewerId, opts),
-    ...createMessageLoaders(services.messages, opts),
-  };
+type LoaderGroup = (services: Services, viewerId: string | null, opts: LoaderOptions) => object;
+
+/** Each module's per-request DataLoaders. */
+const GROUPS = [
+  (s: Services, _viewerId: string | null, o: LoaderOptions) => createUserLoaders(s.users, o),
+  (s: Services, viewerId: string | null, o: LoaderOptions) => createRelationshipLoaders(s.relationships, viewerId, o),
+  (s: Services, _viewerId: string | null, o: LoaderOptions) => createRequestLoaders(s.requests, o),
+  (s: Services, viewerId: string | null, o: LoaderOptions) => createConversationLoaders(s.conversations, viewerId, o),
+  (s: Services, _viewerId: string | null, o: LoaderOptions) => createMessageLoaders(s.messages, o),
+] as const satisfies readonly LoaderGroup[];
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+export type Loaders = UnionToIntersection<ReturnType<(typeof GROUPS)[number]>>;
+
+/**
+ * Loaders are built on first use, a module's group at a time: most operations touch one
+ * or two, and building all of them for every request was 4 % of the trivial query's
+ * profile. A group's loaders are own properties once built, shadowing these getters.
+ */
+class LazyLoaders {
+  constructor(
+    readonly services: Services,
+    readonly viewerId: string | null,
+    readonly opts: LoaderOptions,
+  ) {}
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+// Which group builds which loader. A group only constructs DataLoaders (no I/O), so
+// calling it once with placeholders at load time is safe.
+GROUPS.forEach((group: LoaderGroup) => {
+  for (const key of Object.keys(group({} as Services, null, { cache: false }))) {
+    Object.defineProperty(LazyLoaders.prototype, key, {
+      get(this: LazyLoaders) {
+        const built = group(this.services, this.viewerId, this.opts) as Record<string, unknown>;
+        for (const [name, loader] of Object.entries(built)) Object.defineProperty(this, name, { value: loader, enumerable: true });
+        return built[key];
+      },
+    });
+  }
+});
+
+/** The loaders of one HTTP request or one subscription event. */
+export function createLoaders(services: Services, viewerId: string | null, opts: LoaderOptions = { cache: true }): Loaders {
+  return new LazyLoaders(services, viewerId, opts) as unknown as Loaders;
+}
