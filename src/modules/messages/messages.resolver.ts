@@ -1,6 +1,8 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
 import { requireViewer, type Context } from '../../graphql/context';
 import { notFound } from '../../graphql/errors';
+import { onlyIdSelected } from '../../graphql/selection';
 import { ConnectionArgs } from '../../graphql/pagination';
 import type { UserEvent } from '../../graphql/pubsub';
 import { Conversation } from '../conversations/conversation.entity';
@@ -46,7 +48,7 @@ export class MessagesResolver {
     @Ctx() ctx: Context,
   ): Promise<MessageEvent> {
     const { messageId } = event.payload as unknown as MessageReceivedPayload;
-    const message = await ctx.loaders.messageById.load(messageId);
+    const message = await ctx.services.messages.forDelivery(messageId, (id) => ctx.loaders.messageById.load(id));
     if (!message) throw notFound('Message not found');
     return { cursor: event.cursor, message };
   }
@@ -68,7 +70,9 @@ export class MessagesResolver {
   }
 
   @FieldResolver(() => User)
-  async sender(@Root() message: Message, @Ctx() ctx: Context): Promise<User> {
+  async sender(@Root() message: Message, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<User> {
+    // A message's sender always exists (foreign key): `sender { id }` needs no read.
+    if (onlyIdSelected(info)) return Object.assign(new User(), { id: message.senderId });
     const user = await ctx.loaders.userById.load(message.senderId);
     if (!user) throw notFound('User not found');
     return user;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { SKIP } from '../../lib/async-iterable';
+import { BoundedCache } from '../../lib/bounded-cache';
 import { isUniqueViolation, runInTransaction, type Tx } from '../../db/transaction';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { pageRequest, toConnection, type Connection, type ConnectionArgs } from '../../graphql/pagination';
@@ -16,6 +17,10 @@ import { Message } from './message.entity';
 import { evaluateSendMessage, type SendMessageFacts } from './message-rules';
 
 export const MAX_CLIENT_MESSAGE_ID = 64;
+// A live event reaches its subscribers within milliseconds of the commit; past this it is
+// a late delivery and reads the row (seen_at may have moved).
+const JUST_POSTED_MS = 2_000;
+const JUST_POSTED_MAX = 10_000;
 const DEFAULT_HISTORY_PAGE = 20;
 
 export interface AppendMessage {
@@ -67,6 +72,9 @@ export interface MessagesDeps {
  * REQUEST_PENDING, MESSAGING_DISABLED, IDEMPOTENCY_KEY_REUSED, BAD_USER_INPUT.
  */
 export class MessagesService {
+  /** Messages this instance posted in the last seconds, for their live delivery. */
+  private readonly justPosted = new BoundedCache<string, { message: Message; at: number }>(JUST_POSTED_MAX);
+
   constructor(
     protected readonly dataSource: DataSource,
     private readonly deps: MessagesDeps,
@@ -79,6 +87,8 @@ export class MessagesService {
    */
   async postInTx(tx: Tx, input: AppendMessage, recipientId: string): Promise<Message> {
     const message = await this.appendInTx(tx, input);
+    // Registered before the events' own after-commit publish, so it is there when they land.
+    tx.afterCommit(() => this.justPosted.set(message.id, { message, at: Date.now() }));
     const payload: MessageReceivedPayload = { conversationId: input.conversationId, messageId: message.id, senderId: input.senderId };
     this.deps.events.emit(tx, recipientId, EventType.MESSAGE_RECEIVED, { ...payload });
     this.deps.events.emit(tx, input.senderId, EventType.MESSAGE_RECEIVED, { ...payload });
@@ -285,6 +295,19 @@ export class MessagesService {
     if (cursor !== undefined) qb.andWhere(`m.seq ${page.forward ? '>' : '<'} :cursor`, { cursor });
     const rows = await qb.getMany();
     return toConnection(rows, page, (m) => [String(m.seq)]);
+  }
+
+  /**
+   * The message a live MESSAGE_RECEIVED event names. One this instance just posted is
+   * served as it was written: a message never changes but for seen_at, and on arrival it
+   * is unseen. Otherwise every message would be read again for the recipient and again
+   * for the sender's echo, right after it was written. Other instances (Redis) and late
+   * deliveries read the row.
+   */
+  async forDelivery(id: string, load: (id: string) => Promise<Message | null>): Promise<Message | null> {
+    const posted = this.justPosted.get(id);
+    if (posted && Date.now() - posted.at < JUST_POSTED_MS) return posted.message;
+    return load(id);
   }
 
   async byIds(ids: readonly string[]): Promise<Message[]> {
