@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { prepared } from '../../db/prepared';
 import { runInTransaction, type Tx } from '../../db/transaction';
 import { badInput, notFound } from '../../graphql/errors';
 import { pageRequest, toConnection, type Connection, type ConnectionArgs } from '../../graphql/pagination';
@@ -38,7 +39,7 @@ export class ConversationsService {
    * B→A contend on the same lock.
    */
   async lockPair(tx: Tx, a: string, b: string): Promise<void> {
-    await tx.manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`pair:${pairKey(a, b)}`]);
+    await prepared(tx.manager, 'conversations.lock-pair', 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`pair:${pairKey(a, b)}`]);
   }
 
   /**
@@ -48,7 +49,11 @@ export class ConversationsService {
    */
   async createForPair(tx: Tx, a: string, b: string, now: Date): Promise<string> {
     const [low, high] = a < b ? [a, b] : [b, a];
-    const [row] = await tx.manager.query(
+    const {
+      rows: [row],
+    } = await prepared<{ id: string }>(
+      tx.manager,
+      'conversations.create-for-pair',
       `WITH c AS (
          INSERT INTO conversations (user_low_id, user_high_id, status, created_at) VALUES ($1, $2, 'REQUEST', $3) RETURNING id
        ), members AS (

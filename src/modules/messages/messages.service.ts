@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { SKIP } from '../../lib/async-iterable';
 import { BoundedCache } from '../../lib/bounded-cache';
+import { prepared } from '../../db/prepared';
 import { isUniqueViolation, runInTransaction, type Tx } from '../../db/transaction';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { pageRequest, toConnection, type Connection, type ConnectionArgs } from '../../graphql/pagination';
@@ -49,6 +50,15 @@ export interface MessageSeenPayload {
   readerId: string;
   upToMessageId: string;
   seenAt: string;
+}
+
+interface SendFactsRow {
+  recipient_policy: SendMessageFacts['recipientPolicy'];
+  ban_until: Date | null;
+  banned: boolean;
+  a_blocks_b: boolean;
+  b_blocks_a: boolean;
+  repeated: boolean;
 }
 
 interface SendFacts {
@@ -107,7 +117,11 @@ export class MessagesService {
     // One round trip: take the next seq (locking the conversation row until commit),
     // insert the message, point the conversation at it, and move both members' activity.
     // The CTEs share one snapshot, so the members update reads the status from `conv`.
-    const [row] = await tx.manager.query(
+    const {
+      rows: [row],
+    } = await prepared<{ seq: string }>(
+      tx.manager,
+      'messages.append',
       `WITH conv AS (
          UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $2, last_message_id = $3
           WHERE id = $1 RETURNING last_seq, status
@@ -195,7 +209,11 @@ export class MessagesService {
    * same facts the bans, relationships and users modules answer one by one elsewhere.
    */
   private async sendFacts(manager: EntityManager, senderId: string, recipientId: string, key: string | null): Promise<SendFacts> {
-    const [row] = await manager.query(
+    const {
+      rows: [row],
+    } = await prepared<SendFactsRow>(
+      manager,
+      'messages.send-facts',
       `SELECT (SELECT dm_policy FROM users WHERE id = $2) AS recipient_policy,
               ban.until AS ban_until, ban.banned IS NOT NULL AS banned,
               EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2) AS a_blocks_b,

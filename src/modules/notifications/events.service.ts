@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { SKIP, transformAsyncIterable } from '../../lib/async-iterable';
+import { prepared } from '../../db/prepared';
 import type { Tx } from '../../db/transaction';
 import type { EventBus, UserEvent } from '../../graphql/pubsub';
 import { badInput } from '../../graphql/errors';
@@ -57,7 +58,9 @@ export class EventsService {
     // One statement for the whole batch: bump each account's counter by its number of
     // events (the row lock orders its log until commit) and insert the events numbered
     // from it. Rows are listed in lock order and the counters are taken in that order.
-    const rows: Array<{ seq: string }> = await tx.manager.query(
+    const { rows } = await prepared<{ seq: string }>(
+      tx.manager,
+      'events.write',
       `WITH input AS (
          SELECT x.u, x.t, x.p, x.i FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS x(u, t, p, i)
        ), counts AS (

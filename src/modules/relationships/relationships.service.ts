@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { prepared } from '../../db/prepared';
 import { runInTransaction, type Tx } from '../../db/transaction';
 import { badInput } from '../../graphql/errors';
 import { pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
@@ -40,7 +41,9 @@ export class RelationshipsService {
     const ids = [...new Set(others)];
     // Follows and blocks both ways, in one statement (inside a transaction there is one
     // connection, and outside one it saves a round trip).
-    const rows: Array<{ kind: 'follow' | 'block'; from_id: string; to_id: string }> = await manager.query(
+    const { rows } = await prepared<{ kind: 'follow' | 'block'; from_id: string; to_id: string }>(
+      manager,
+      'relationships.between',
       `SELECT 'follow' AS kind, follower_id AS from_id, followee_id AS to_id FROM follows
         WHERE (follower_id = $1 AND followee_id = ANY($2::uuid[])) OR (followee_id = $1 AND follower_id = ANY($2::uuid[]))
        UNION ALL

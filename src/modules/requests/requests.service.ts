@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { prepared } from '../../db/prepared';
 import { runInTransaction, isUniqueViolation, type Tx } from '../../db/transaction';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { createdAtCursor, newestFirstPage, pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
@@ -133,7 +134,14 @@ export class RequestsService {
         const now = this.clock.now();
         // Every send by this account queues here: the rolling daily count is exact even
         // when one account fires many sends at once.
-        const [sender] = await tx.manager.query(`SELECT id, birth_date, created_at FROM users WHERE id = $1 FOR UPDATE`, [senderId]);
+        const {
+          rows: [sender],
+        } = await prepared<{ id: string; birth_date: string; created_at: Date }>(
+          tx.manager,
+          'requests.lock-sender',
+          'SELECT id, birth_date, created_at FROM users WHERE id = $1 FOR UPDATE',
+          [senderId],
+        );
         if (!sender) throw new AppError('UNAUTHENTICATED', 'Sign in to send messages');
         // What stands between the two is read under the pair's lock (accept, delete and
         // blockUser take it too). Locking a pair whose recipient does not exist is harmless.
@@ -243,7 +251,9 @@ export class RequestsService {
     text?: string,
     clientMessageId: string | null = null,
   ): Promise<{ input: EligibilityInput; pair: PairState; repeated: boolean }> {
-    const [f]: SendFactsRow[] = await manager.query(SEND_FACTS, [sender.id, recipientId, now, new Date(now.getTime() - DAY_MS), clientMessageId]);
+    const {
+      rows: [f],
+    } = await prepared<SendFactsRow>(manager, 'requests.send-facts', SEND_FACTS, [sender.id, recipientId, now, new Date(now.getTime() - DAY_MS), clientMessageId]);
     const pair: PairState = {
       conversationId: f.conversation_id,
       openConversationId: f.conversation_status === ConversationStatus.OPEN ? f.conversation_id : null,
