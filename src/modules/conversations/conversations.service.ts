@@ -18,6 +18,32 @@ const UNREAD_MESSAGES = `messages msg
    WHERE msg.conversation_id = m.conversation_id AND msg.sender_id = m.other_user_id
      AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL`;
 
+interface ConversationRow {
+  id: string;
+  user_low_id: string;
+  user_high_id: string;
+  status: ConversationStatus;
+  last_seq: string;
+  last_message_id: string | null;
+  last_message_at: Date | null;
+  opened_at: Date | null;
+  created_at: Date;
+}
+
+function toConversation(r: ConversationRow): Conversation {
+  return Object.assign(new Conversation(), {
+    id: r.id,
+    userLowId: r.user_low_id,
+    userHighId: r.user_high_id,
+    status: r.status,
+    lastSeq: String(r.last_seq),
+    lastMessageId: r.last_message_id,
+    lastMessageAt: r.last_message_at,
+    openedAt: r.opened_at,
+    createdAt: r.created_at,
+  });
+}
+
 export interface ConversationsDeps {
   clock: Clock;
   events: EventsService;
@@ -80,7 +106,16 @@ export class ConversationsService {
   }
 
   async byId(id: string, manager: EntityManager = this.dataSource.manager): Promise<Conversation | null> {
-    return isUuid(id) ? manager.findOneBy(Conversation, { id }) : null;
+    if (!isUuid(id)) return null;
+    // Every message operation starts here: a prepared statement, not TypeORM's find.
+    const { rows } = await prepared<ConversationRow>(
+      manager,
+      'conversations.by-id',
+      `SELECT id, user_low_id, user_high_id, status, last_seq, last_message_id, last_message_at, opened_at, created_at
+         FROM conversations WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ? toConversation(rows[0]) : null;
   }
 
   async byIds(ids: readonly string[]): Promise<Conversation[]> {

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { prepared } from '../../db/prepared';
 import { runInTransaction, type Tx } from '../../db/transaction';
 import { badInput } from '../../graphql/errors';
 import { createdAtCursor, newestFirstPage, pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
@@ -24,15 +25,12 @@ export class NotificationsService {
   ) {}
 
   async notifyInTx(tx: Tx, n: NewNotification): Promise<void> {
-    await tx.manager.insert(Notification, {
-      userId: n.userId,
-      type: n.type,
-      actorId: n.actorId,
-      requestId: n.requestId ?? null,
-      conversationId: n.conversationId ?? null,
-      createdAt: this.clock.now(),
-      readAt: null,
-    });
+    await prepared(
+      tx.manager,
+      'notifications.insert',
+      'INSERT INTO notifications (user_id, type, actor_id, request_id, conversation_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [n.userId, n.type, n.actorId, n.requestId ?? null, n.conversationId ?? null, this.clock.now()],
+    );
   }
 
   /** A withdrawn request takes its notification with it, so the red dot drops. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { prepared } from '../../db/prepared';
 import { runInTransaction, isUniqueViolation, type Tx } from '../../db/transaction';
@@ -209,7 +210,8 @@ export class RequestsService {
     const intro = await this.messages.appendInTx(tx, { conversationId, senderId, text, clientMessageId: null, now });
     // Anti-spam: new accounts and links go to hidden requests, silently.
     const hidden = now.getTime() - senderCreatedAt.getTime() < this.config.requests.newAccountHours * HOUR_MS || containsLink(text);
-    const request = tx.manager.create(MessageRequest, {
+    const request = Object.assign(new MessageRequest(), {
+      id: randomUUID(),
       senderId,
       recipientId,
       conversationId,
@@ -223,7 +225,13 @@ export class RequestsService {
       acceptedAt: null,
       deletedAt: null,
     });
-    await tx.manager.insert(MessageRequest, request);
+    await prepared(
+      tx.manager,
+      'requests.insert',
+      `INSERT INTO message_requests (id, sender_id, recipient_id, conversation_id, message_id, text, status, hidden, client_message_id, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [request.id, senderId, recipientId, conversationId, intro.id, text, request.status, hidden, clientMessageId, now, request.expiresAt],
+    );
     if (!hidden) {
       await this.notifications.notifyInTx(tx, {
         userId: recipientId,
