@@ -139,6 +139,26 @@ describe('sendMessage', () => {
     expect((await history(b, c)).map((m) => m.text)).toEqual(['hello', 'reply']);
   });
 
+  it('waits for a block that holds the pair, then refuses: nothing slips in before the block commits', async () => {
+    const [a, b, c] = await pair();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // The block, paused inside its transaction after taking the pair's lock.
+    const blocking = runInTransaction(t.app.dataSource, async (tx) => {
+      await t.app.services.conversations.lockPair(tx, b.id, a.id);
+      await t.app.services.relationships.blockInTx(tx, b.id, a.id);
+      await held;
+    });
+    let answered = false;
+    const sending = send(a, c, 'racing the block').then((res) => ((answered = true), res));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answered).toBe(false);
+    release();
+    await blocking;
+    expect(codeOf(await sending)).toBe('RECIPIENT_UNAVAILABLE');
+    expect((await history(b, c)).map((m) => m.text)).toEqual(['hello']);
+  });
+
   it('is idempotent by clientMessageId: 10 parallel sends give one message and the same id to all', async () => {
     const [a, b, c] = await pair();
     const key = randomUUID();

@@ -148,6 +148,30 @@ export class ConversationsService {
    */
   async requireReadable(viewerId: string, conversationId: string, manager: EntityManager = this.dataSource.manager): Promise<Conversation> {
     const conversation = await this.requireParticipant(viewerId, conversationId, manager);
+    return this.checkReadable(viewerId, conversation, manager);
+  }
+
+  /**
+   * requireReadable for a write in the conversation, and its pair's lock (lockPair) taken
+   * in the same round trip: sendMessage's first statement. Participants never change, so
+   * reading them before the lock is granted is safe; only a participant takes the lock.
+   */
+  async requireReadableLockingPair(tx: Tx, viewerId: string, conversationId: string): Promise<Conversation> {
+    if (!isUuid(conversationId)) throw notFound('Conversation not found');
+    // The key is lockPair's: `pair:<low>,<high>`, the pair stored in that order.
+    const { rows } = await prepared<ConversationRow>(
+      tx.manager,
+      'conversations.by-id-locking-pair',
+      `SELECT id, user_low_id, user_high_id, status, last_seq, last_message_id, last_message_at, opened_at, created_at,
+              pg_advisory_xact_lock(hashtextextended('pair:' || user_low_id || ',' || user_high_id, 0)) IS NULL AS locked
+         FROM conversations WHERE id = $1 AND $2 IN (user_low_id, user_high_id)`,
+      [conversationId, viewerId],
+    );
+    if (!rows[0]) throw notFound('Conversation not found');
+    return this.checkReadable(viewerId, toConversation(rows[0]), tx.manager);
+  }
+
+  private async checkReadable(viewerId: string, conversation: Conversation, manager: EntityManager): Promise<Conversation> {
     if (conversation.status === ConversationStatus.OPEN) return conversation;
     const other = ConversationsService.otherParticipant(conversation, viewerId);
     const [{ readable }] = await manager.query(

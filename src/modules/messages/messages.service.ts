@@ -164,18 +164,18 @@ export class MessagesService {
    * devices show the message; INBOX_BADGE_CHANGED goes to the recipient.
    */
   async send(senderId: string, input: SendMessage): Promise<Message> {
-    const conversation = await this.deps.conversations.requireReadable(senderId, input.conversationId);
     const key = input.clientMessageId ?? null;
-    if (key !== null && (key.length < 1 || key.length > MAX_CLIENT_MESSAGE_ID || hasControlCharacters(key))) {
-      throw badInput(`clientMessageId must be 1–${MAX_CLIENT_MESSAGE_ID} characters`, 'clientMessageId');
-    }
-    const recipientId = ConversationsService.otherParticipant(conversation, senderId);
-
+    let conversationId = input.conversationId;
     try {
       return await runInTransaction(this.dataSource, async (tx) => {
         // The rules are read under the pair lock that blockUser also takes, so a block
         // (or a ban) that commits first is always seen: no message slips in after it.
-        await this.deps.conversations.lockPair(tx, senderId, recipientId);
+        const conversation = await this.deps.conversations.requireReadableLockingPair(tx, senderId, input.conversationId);
+        conversationId = conversation.id;
+        if (key !== null && (key.length < 1 || key.length > MAX_CLIENT_MESSAGE_ID || hasControlCharacters(key))) {
+          throw badInput(`clientMessageId must be 1–${MAX_CLIENT_MESSAGE_ID} characters`, 'clientMessageId');
+        }
+        const recipientId = ConversationsService.otherParticipant(conversation, senderId);
         const facts = await this.sendFacts(tx.manager, senderId, recipientId, key);
         if (facts.repeated) {
           const replay = await this.replay(tx.manager, senderId, key!, conversation.id, input.text);
@@ -184,7 +184,8 @@ export class MessagesService {
         const verdict = evaluateSendMessage({
           senderBan: facts.senderBan,
           relationship: facts.relationship,
-          // The status read above still holds: a conversation never goes back from OPEN.
+          // Read as the lock was taken; an accept in between only makes this a refusal
+          // that a retry turns into a send (a conversation never goes back from OPEN).
           conversationOpen: conversation.status === ConversationStatus.OPEN,
           recipientPolicy: facts.recipientPolicy,
           text: input.text,
@@ -196,7 +197,7 @@ export class MessagesService {
     } catch (err) {
       // Parallel repeats all pass the check above; the unique index lets one in.
       if (key !== null && isUniqueViolation(err, 'messages_sender_client_id_key')) {
-        const replay = await this.replay(this.dataSource.manager, senderId, key, conversation.id, input.text);
+        const replay = await this.replay(this.dataSource.manager, senderId, key, conversationId, input.text);
         if (replay) return replay;
       }
       throw err;
