@@ -77,7 +77,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   const bus = createBus(config.redisUrl, logger, { onDeliver: (e) => metrics.observePublishLag((Date.now() - Number(e.publishedAt)) / 1000) });
   sources.bus = () => bus.status();
-  const services = createServices({ dataSource, config, clock, pubsub: bus.pubsub, logger });
+  const services = createServices({ dataSource, limitsPool: database.limitsPool, config, clock, pubsub: bus.pubsub, logger });
   const eventRetention = new EventRetentionJob(services.events, config.events.retentionDays, logger).start();
   const schema = await buildAppSchema();
   const production = config.env === 'production';

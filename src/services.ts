@@ -19,6 +19,8 @@ import { RequestsService } from './modules/requests/requests.service';
 
 export interface ServiceDeps {
   dataSource: DataSource;
+  /** The rate limiters' pool; the main pool when absent (scripts). */
+  limitsPool?: Pool;
   config: Config;
   clock: Clock;
   pubsub: EventBus;
@@ -28,7 +30,8 @@ export interface ServiceDeps {
 /** The composition root: one instance of each service per app. */
 export function createServices(deps: ServiceDeps) {
   const { dataSource, config, clock } = deps;
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  // Rate-limit counters commit asynchronously when the app gives their own pool (database.ts).
+  const pool = deps.limitsPool ?? (dataSource.driver as unknown as { master: Pool }).master;
   const auth = new AuthService(config.jwtSecret, config.tokenTtlHours);
   const loginLimiter = new Limiter(pool, 'login', config.limits.loginFailuresPer15Min, 15 * 60);
   const users = new UsersService(dataSource, auth, clock, loginLimiter, config.limits.loginFailuresPer15Min);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Pool, type PoolConfig } from 'pg';
 import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
@@ -7,6 +8,8 @@ import type { EmbeddedDatabase } from './embedded';
 
 export interface Database {
   dataSource: DataSource;
+  /** For the rate limiters' counters only: see limitsPoolFor. */
+  limitsPool: Pool;
   close(): Promise<void>;
 }
 
@@ -70,16 +73,30 @@ export async function openDatabase(config: Config, logger: Logger, sqlCounter?: 
   // The pool listens only while a client is idle, and TypeORM only while it holds one, so
   // an error arriving in between (a server restart mid-release) was unhandled: every
   // client gets a permanent listener too. The pool still discards the broken client.
-  const pool = (dataSource.driver as unknown as { master?: PgPoolEvents }).master;
-  pool?.on('error', (err: Error) => logger.warn({ err: err.message }, 'postgres pool error'));
-  pool?.on('connect', (client: { on(event: 'error', listener: (err: Error) => void): void }) =>
-    client.on('error', (err) => logger.debug({ err: err.message }, 'postgres connection error')),
-  );
+  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  const limitsPool = limitsPoolFor(pool);
+  for (const p of [pool, limitsPool] as unknown as PgPoolEvents[]) {
+    p.on('error', (err: Error) => logger.warn({ err: err.message }, 'postgres pool error'));
+    p.on('connect', (client) => client.on('error', (err) => logger.debug({ err: err.message }, 'postgres connection error')));
+  }
   return {
     dataSource,
+    limitsPool,
     close: async () => {
+      await limitsPool.end();
       await dataSource.destroy();
       await embedded?.stop();
     },
   };
+}
+
+/**
+ * A small pool, beside the main one, for rate-limit counters, committing asynchronously:
+ * a counter is throwaway state (after a crash at worst the last moments of a window are
+ * forgotten), and waiting for its WAL flush doubled the cost of the statement every send
+ * and every log-in makes before its real work (measured: 33k vs 16k per second).
+ */
+function limitsPoolFor(main: Pool): Pool {
+  const base = (main as unknown as { options: PoolConfig }).options;
+  return new Pool({ ...base, max: 4, options: '-c synchronous_commit=off' });
 }
