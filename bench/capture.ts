@@ -47,7 +47,9 @@ const original = Client.prototype.query as (...args: unknown[]) => unknown;
   const text = typeof first === 'string' ? first : first.text;
   const values = (typeof first === 'string' ? (Array.isArray(args[1]) ? args[1] : undefined) : first.values) ?? [];
   const name = typeof first === 'object' ? first.name : undefined;
-  const entry: CapturedStatement = { text, values: values.map(encode), name, rows: [], at: performance.now() };
+  const sessionOptions = (this as unknown as { connectionParameters?: { options?: string } }).connectionParameters?.options ?? '';
+  const asyncCommit = /synchronous_commit=off/.test(sessionOptions) || undefined;
+  const entry: CapturedStatement = { text, values: values.map(encode), name, asyncCommit, rows: [], at: performance.now() };
   log.push(entry);
   const cbIndex = args.findIndex((a) => typeof a === 'function');
   const record = (res: unknown) => {

@@ -12,7 +12,9 @@
  *  - an id the app generated for a new row (first seen in an INSERT) gets a fresh one;
  *  - sequence numbers derived from a returned counter (last_seq + k) follow the counter;
  *  - times move with the clock (Dates, ISO strings, epoch milliseconds).
- * A statement that fails rolls its transaction back and counts as an error.
+ * A statement that fails rolls its transaction back and counts as an error. Statements the
+ * app sent on its rate limiters' pool (asynchronous commit) go to a connection set up
+ * the same way, so the ceiling commits exactly as the app does.
  *
  * `node dist/bench/replay.js job.json out.json`
  */
@@ -105,7 +107,13 @@ const abs = (x: bigint) => (x < 0n ? -x : x);
 const TX_START = /^\s*(START TRANSACTION|BEGIN)\b/i;
 const TX_END = /^\s*(COMMIT|ROLLBACK)\b/i;
 
-async function runOnce(client: Client, op: CapturedOp, inputs: Record<string, string>): Promise<string | null> {
+/** One replay worker's connections: like the app's main pool, and like its rate limiters' pool. */
+interface Worker {
+  client: Client;
+  asyncCommit: Client;
+}
+
+async function runOnce(worker: Worker, op: CapturedOp, inputs: Record<string, string>): Promise<string | null> {
   const it = new Iteration(Date.now() - op.startedAt);
   for (const [role, captured] of Object.entries(op.inputs)) {
     if (inputs[role] !== undefined) it.ids.set(captured, inputs[role]);
@@ -115,6 +123,7 @@ async function runOnce(client: Client, op: CapturedOp, inputs: Record<string, st
     if (st.error) continue; // the capture's own failed statements (none expected) are not replayed
     it.inserting = /\bINSERT\s+INTO\b/i.test(st.text);
     const values = st.values.map((v) => it.value(v));
+    const client = st.asyncCommit ? worker.asyncCommit : worker.client;
     try {
       const res = st.name ? await client.query({ text: st.text, values, name: st.name }) : await client.query(st.text, values);
       if (TX_START.test(st.text)) inTx = true;
@@ -122,7 +131,7 @@ async function runOnce(client: Client, op: CapturedOp, inputs: Record<string, st
       const last = Array.isArray(res) ? res[res.length - 1] : res;
       if (st.rows.length) it.learn(st.rows, last.rows ?? []);
     } catch (err) {
-      if (inTx) await client.query('ROLLBACK').catch(() => undefined);
+      if (inTx) await worker.client.query('ROLLBACK').catch(() => undefined);
       return `${(err as Error).message} — in: ${st.text.replace(/\s+/g, ' ').slice(0, 200)}`;
     }
   }
@@ -132,15 +141,16 @@ async function runOnce(client: Client, op: CapturedOp, inputs: Record<string, st
 async function main() {
   const [jobFile, outFile] = process.argv.slice(2);
   const job = JSON.parse(readFileSync(jobFile, 'utf8')) as ReplayJob;
-  const clients = await Promise.all(
-    Array.from({ length: job.connections }, async () => {
-      const c = new Client({ connectionString: job.url, application_name: 'bench-replay' });
-      c.on('error', () => undefined);
-      await c.connect();
-      // The app's pool sets the same per-session limits.
-      await c.query(`SET statement_timeout = 15000`);
-      return c;
-    }),
+  const connect = async (options?: string) => {
+    const c = new Client({ connectionString: job.url, application_name: 'bench-replay', options });
+    c.on('error', () => undefined);
+    await c.connect();
+    // The app's pool sets the same per-session limits.
+    await c.query(`SET statement_timeout = 15000`);
+    return c;
+  };
+  const clients: Worker[] = await Promise.all(
+    Array.from({ length: job.connections }, async () => ({ client: await connect(), asyncCommit: await connect('-c synchronous_commit=off') })),
   );
   const lat = new Latencies();
   let next = 0;
@@ -176,7 +186,7 @@ async function main() {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+  await Promise.all(clients.flatMap((w) => [w.client, w.asyncCommit]).map((c) => c.end().catch(() => undefined)));
   const result: ReplayResult = {
     name: job.op.name,
     connections: job.connections,

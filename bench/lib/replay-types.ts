@@ -6,6 +6,8 @@ export interface CapturedStatement {
   values: unknown[];
   /** node-postgres prepared-statement name, when the caller used one. */
   name?: string;
+  /** Sent on a connection that commits asynchronously (the rate limiters' pool). */
+  asyncCommit?: boolean;
   rows: Array<Record<string, unknown>>;
   rowCount?: number | null;
   error?: string;
