@@ -4,6 +4,7 @@ import {
   parse,
   specifiedRules,
   validate,
+  visit,
   type ASTVisitor,
   type DocumentNode,
   type FragmentDefinitionNode,
@@ -148,22 +149,45 @@ export function checkCost(
   operationName: string | null | undefined,
   maxCost: number,
 ): GraphQLError | null {
-  // Without variables the answer depends on the document alone, and the parsed document
-  // is the same object for every request with the same text (both paths cache parsing).
-  const constant = !variables || Object.keys(variables).length === 0;
-  if (!constant) return computeCostCheck(schema, document, variables, operationName, maxCost);
+  // The cost reads only the document and the variables that reach `first`/`last`, and
+  // the parsed document is the same object for every request with the same text (both
+  // paths cache parsing): a pass is remembered for those values. Other variables are
+  // checked against their types by execution, with the same BAD_USER_INPUT.
+  const key = `${operationName ?? ''}\u0000${maxCost}\u0000${JSON.stringify(pageSizeVariables(document).map((n) => variables?.[n] ?? null))}`;
+  const passed = passedCostChecks.get(document);
+  if (passed?.has(key)) return null;
   // Only a pass is remembered: a refusal is a fresh error each time.
-  const key = `${operationName ?? ''}\u0000${maxCost}`;
-  if (passedWithoutVariables.get(document)?.has(key)) return null;
-  const refusal = computeCostCheck(schema, document, undefined, operationName, maxCost);
+  const refusal = computeCostCheck(schema, document, variables, operationName, maxCost);
   if (!refusal) {
-    const passed = passedWithoutVariables.get(document) ?? new Set<string>();
-    passedWithoutVariables.set(document, passed.add(key));
+    if (!passed) passedCostChecks.set(document, new Set([key]));
+    else if (passed.size < MAX_PASSES_PER_DOCUMENT) passed.add(key);
   }
   return refusal;
 }
 
-const passedWithoutVariables = new WeakMap<DocumentNode, Set<string>>();
+const passedCostChecks = new WeakMap<DocumentNode, Set<string>>();
+// Page sizes a client uses are few; any number passes (sizes are capped), so bound it.
+const MAX_PASSES_PER_DOCUMENT = 64;
+const pageSizeVariablesOf = new WeakMap<DocumentNode, string[]>();
+
+/**
+ * The variables whose values reach a `first` or `last` argument: the only ones
+ * operationCost reads. (A field `complexity` that read its own arguments would have to
+ * be added here.)
+ */
+function pageSizeVariables(document: DocumentNode): string[] {
+  let names = pageSizeVariablesOf.get(document);
+  if (!names) {
+    const found = new Set<string>();
+    visit(document, {
+      Argument(node) {
+        if (node.name.value === 'first' || node.name.value === 'last') visit(node.value, { Variable: (v) => void found.add(v.name.value) });
+      },
+    });
+    pageSizeVariablesOf.set(document, (names = [...found]));
+  }
+  return names;
+}
 
 function computeCostCheck(
   schema: GraphQLSchema,
