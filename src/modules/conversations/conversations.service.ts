@@ -18,31 +18,8 @@ const UNREAD_MESSAGES = `messages msg
    WHERE msg.conversation_id = m.conversation_id AND msg.sender_id = m.other_user_id
      AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL`;
 
-interface ConversationRow {
-  id: string;
-  user_low_id: string;
-  user_high_id: string;
-  status: ConversationStatus;
-  last_seq: string;
-  last_message_id: string | null;
-  last_message_at: Date | null;
-  opened_at: Date | null;
-  created_at: Date;
-}
-
-function toConversation(r: ConversationRow): Conversation {
-  return Object.assign(new Conversation(), {
-    id: r.id,
-    userLowId: r.user_low_id,
-    userHighId: r.user_high_id,
-    status: r.status,
-    lastSeq: String(r.last_seq),
-    lastMessageId: r.last_message_id,
-    lastMessageAt: r.last_message_at,
-    openedAt: r.opened_at,
-    createdAt: r.created_at,
-  });
-}
+/** The columns fromRow reads. */
+const CONVERSATION_COLUMNS = 'id, user_low_id, user_high_id, status, last_seq, last_message_id, last_message_at, opened_at, created_at';
 
 export interface ConversationsDeps {
   clock: Clock;
@@ -111,11 +88,10 @@ export class ConversationsService {
     const { rows } = await prepared<ConversationRow>(
       manager,
       'conversations.by-id',
-      `SELECT id, user_low_id, user_high_id, status, last_seq, last_message_id, last_message_at, opened_at, created_at
-         FROM conversations WHERE id = $1`,
+      `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1`,
       [id],
     );
-    return rows[0] ? toConversation(rows[0]) : null;
+    return rows[0] ? fromRow(rows[0]) : null;
   }
 
   async byIds(ids: readonly string[]): Promise<Conversation[]> {
@@ -162,13 +138,13 @@ export class ConversationsService {
     const { rows } = await prepared<ConversationRow>(
       tx.manager,
       'conversations.by-id-locking-pair',
-      `SELECT id, user_low_id, user_high_id, status, last_seq, last_message_id, last_message_at, opened_at, created_at,
+      `SELECT ${CONVERSATION_COLUMNS},
               pg_advisory_xact_lock(hashtextextended('pair:' || user_low_id || ',' || user_high_id, 0)) IS NULL AS locked
          FROM conversations WHERE id = $1 AND $2 IN (user_low_id, user_high_id)`,
       [conversationId, viewerId],
     );
     if (!rows[0]) throw notFound('Conversation not found');
-    return this.checkReadable(viewerId, toConversation(rows[0]), tx.manager);
+    return this.checkReadable(viewerId, fromRow(rows[0]), tx.manager);
   }
 
   private async checkReadable(viewerId: string, conversation: Conversation, manager: EntityManager): Promise<Conversation> {
