@@ -19,6 +19,7 @@ import { createBus, type BusStatus } from './graphql/pubsub';
 import { buildAppSchema } from './graphql/schema';
 import { createFormatError } from './graphql/errors';
 import { createLoaders } from './graphql/loaders';
+import { jsonPostHandler } from './graphql/json-post';
 import { checkCost, limitAwareFormatError, limitRules, parseAndValidate } from './graphql/limits';
 import { createMetrics, secondsSince, type Metrics } from './graphql/metrics';
 import { AuthService } from './modules/users/auth.service';
@@ -88,7 +89,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const expressApp = express();
   expressApp.disable('x-powered-by');
-  const server = http.createServer(expressApp);
+  // POST /graphql with JSON goes straight to Apollo once it has started (json-post.ts).
+  let jsonPost: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | null = null;
+  const server = http.createServer((req, res) => {
+    if (!jsonPost?.(req, res)) expressApp(req, res);
+  });
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: limits.maxWsFrameBytes });
   wsServer.on('error', (err) => logger.error({ err }, 'websocket server error'));
   sources.sockets = () => wsServer.clients.size;
@@ -241,8 +246,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   await apollo.start();
 
+  const requestIdOf = (req: http.IncomingMessage) => (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
+  const httpContext = async (authorization: string | undefined, requestId: string): Promise<Context> => {
+    const viewer = await viewerFrom(authorization);
+    return { viewer, requestId, services, loaders: createLoaders(services, viewer?.id ?? null) };
+  };
+  const refusedBody = () => metrics.observeOperation({ operation: null, type: null, transport: 'http', outcome: 'refused', seconds: 0 });
+  jsonPost = jsonPostHandler({
+    apollo,
+    maxBodyBytes: limits.maxBodyBytes,
+    requestId: requestIdOf,
+    context: (req, requestId) => httpContext(req.headers.authorization, requestId),
+    onRefused: refusedBody,
+  });
+
   expressApp.use((req, res, next) => {
-    const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
+    const id = requestIdOf(req);
     res.setHeader('x-request-id', id);
     (req as unknown as { id: string }).id = id;
     next();
@@ -267,15 +286,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     '/graphql',
     express.json({ limit: limits.maxBodyBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const viewer = await viewerFrom(req.headers.authorization);
-        return {
-          viewer,
-          requestId: (req as unknown as { id: string }).id,
-          services,
-          loaders: createLoaders(services, viewer?.id ?? null),
-        };
-      },
+      context: ({ req }) => httpContext(req.headers.authorization, (req as unknown as { id: string }).id),
     }),
   );
   // Malformed or oversized bodies: a 4xx with a GraphQL-shaped error, never a 500.
@@ -285,7 +296,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (status === 500) logger.error({ err }, 'unhandled http error');
     const message =
       err.type === 'entity.too.large' ? `Request body is over ${limits.maxBodyBytes} bytes` : status === 500 ? 'Internal server error' : 'Malformed request';
-    metrics.observeOperation({ operation: null, type: null, transport: 'http', outcome: 'refused', seconds: 0 });
+    refusedBody();
     res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
   });
 

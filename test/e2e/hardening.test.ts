@@ -1,5 +1,7 @@
 import { Lexer, Source, TokenKind, getIntrospectionQuery, print, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import WebSocket from 'ws';
 import { startTestApp, codeOf, type TestApp, type TestUser } from '../support/app';
 import { MeDocument, OnInboxBadgeChangedDocument } from '../generated/graphql';
@@ -266,6 +268,33 @@ describe('HTTP request limits', () => {
     const query = `{ me { id } }${' '.repeat(100 * 1024 - 200)}`;
     const res = await post(JSON.stringify({ query }));
     expect(res.status).toBe(200);
+  });
+
+  it('answers the same whichever way a JSON body comes: charset, gzip, chunked, empty', async () => {
+    const me = JSON.stringify({ query: '{ me { id } }' });
+    const expectMe = async (res: Response) => {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-request-id')).toBeTruthy();
+      expect(((await res.json()) as { data: { me: { id: string } } }).data.me.id).toBe(user.id);
+    };
+    await expectMe(await post(me, { 'content-type': 'application/json; charset=utf-8' }));
+    await expectMe(await post(gzipSync(me), { 'content-encoding': 'gzip' }));
+    // No content-length: the limit is enforced while reading.
+    const chunked = (text: string) =>
+      Readable.toWeb(Readable.from([Buffer.from(text.slice(0, 10)), Buffer.from(text.slice(10))])) as unknown as ReadableStream;
+    await expectMe(await fetch(t.app.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` }, body: chunked(me), duplex: 'half' } as RequestInit));
+    const big = await fetch(t.app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chunked(JSON.stringify({ query: `{ me { id } }${' '.repeat(200 * 1024)}` })),
+      duplex: 'half',
+    } as RequestInit);
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { errors: GraphQLFormattedError[] }).errors[0].extensions?.code).toBe('BAD_REQUEST');
+    const empty = await post('');
+    expect(empty.status).toBe(400);
+    expect(((await post('"just a string"')).status)).toBe(400);
+    await expectStillServing();
   });
 
   it('refuses malformed JSON with 400, not 500', async () => {
