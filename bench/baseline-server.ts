@@ -1,9 +1,11 @@
 /**
- * The ceilings' server: bare Apollo Server 5 on express5 (`{ hello }`) and bare graphql-ws
+ * The ceilings' server: bare Apollo Server 5 (`{ hello }`) and bare graphql-ws
  * on the same port, with the same subscription and mutation shapes as ours but no
  * database, no auth check (the token's subject is read, not verified), no limits, no
  * loaders: an in-memory @graphql-yoga/subscription PubSub fans events out. It answers
- * "how fast can this transport stack go on this machine", nothing more.
+ * "how fast can this transport stack go on this machine", nothing more. A JSON POST reaches
+ * Apollo the way ours does (src/graphql/json-post.ts, no Express on that path), so the
+ * ratio measures what our stack adds, not which HTTP framework each one uses.
  *
  * BENCH_CONVERSATIONS_FILE (JSON [[conversationId, userA, userB], …]) tells it who is in
  * which conversation, so a message or a seen receipt reaches the other participant.
@@ -15,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
+import { jsonPostHandler } from '../src/graphql/json-post';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -158,7 +161,10 @@ const schema = new GraphQLSchema({
 
 async function main() {
   const app = express();
-  const server = http.createServer(app);
+  let jsonPost: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | null = null;
+  const server = http.createServer((req, res) => {
+    if (!jsonPost?.(req, res)) app(req, res);
+  });
   const wss = new WebSocketServer({ server, path: '/graphql' });
   let subscriptions = 0;
   useServer<Record<string, unknown>, { userId?: string | null }>(
@@ -180,6 +186,13 @@ async function main() {
   );
   const apollo = new ApolloServer<Ctx>({ schema, csrfPrevention: true, introspection: false });
   await apollo.start();
+  jsonPost = jsonPostHandler({
+    apollo,
+    maxBodyBytes: 100 * 1024,
+    requestId: () => randomUUID(),
+    context: async (req) => ({ userId: subjectOf(req.headers.authorization) }),
+    onRefused: () => undefined,
+  });
   app.get('/healthz', (_q, r) => {
     r.json({ status: 'ok' });
   });
