@@ -101,11 +101,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Introspection off in production on both paths (Apollo adds this rule over HTTP).
   const wsExtraRules = config.introspection ? [] : [NoSchemaIntrospectionCustomRule];
 
-  const viewerFrom = async (header: unknown): Promise<Viewer | null> => {
+  // Synchronous for a token seen before (nearly every request): no promise to wait on.
+  const viewerFrom = (header: unknown): Viewer | null | Promise<Viewer | null> => {
     const token = AuthService.tokenFrom(header);
     if (!token) return null;
-    const claims = await services.auth.verifyToken(token);
-    return claims ? { id: claims.userId } : null;
+    const known = services.auth.knownToken(token);
+    if (known) return { id: known.userId };
+    return services.auth.verifyToken(token).then((claims) => (claims ? { id: claims.userId } : null));
   };
 
   // Thousands of clients subscribe with the same few documents: parse and validate each
@@ -247,9 +249,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await apollo.start();
 
   const requestIdOf = (req: http.IncomingMessage) => (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
-  const httpContext = async (authorization: string | undefined, requestId: string): Promise<Context> => {
-    const viewer = await viewerFrom(authorization);
-    return { viewer, requestId, services, loaders: createLoaders(services, viewer?.id ?? null) };
+  const contextFor = (viewer: Viewer | null, requestId: string): Context => ({ viewer, requestId, services, loaders: createLoaders(services, viewer?.id ?? null) });
+  const httpContext = (authorization: string | undefined, requestId: string): Promise<Context> => {
+    const viewer = viewerFrom(authorization);
+    return viewer instanceof Promise ? viewer.then((v) => contextFor(v, requestId)) : Promise.resolve(contextFor(viewer, requestId));
   };
   const refusedBody = () => metrics.observeOperation({ operation: null, type: null, transport: 'http', outcome: 'refused', seconds: 0 });
   jsonPost = jsonPostHandler({

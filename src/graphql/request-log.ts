@@ -10,6 +10,7 @@ import type { Context } from './context';
 export function requestLogPlugin(logger: Logger): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ contextValue, request }) {
+      if (!logger.isLevelEnabled('info')) return;
       const started = process.hrtime.bigint();
       return {
         async willSendResponse({ response, operationName, operation }) {
