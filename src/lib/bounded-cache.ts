@@ -1,11 +1,25 @@
-/** A Map that forgets its oldest entry beyond `max` entries. */
+/**
+ * A Map that forgets its oldest entry beyond `max` entries and, with `maxAgeMs`, any
+ * entry older than that: expired entries are dropped as new ones arrive (insertion order
+ * is age order), so what it holds is bounded by time as well as by count.
+ */
 export class BoundedCache<K, V> {
-  private readonly map = new Map<K, V>();
+  private readonly map = new Map<K, { value: V; at: number }>();
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly maxAgeMs = Infinity,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get(key: K): V | undefined {
-    return this.map.get(key);
+    const entry = this.map.get(key);
+    if (!entry) return undefined;
+    if (this.now() - entry.at >= this.maxAgeMs) {
+      this.map.delete(key);
+      return undefined;
+    }
+    return entry.value;
   }
 
   delete(key: K): void {
@@ -14,7 +28,18 @@ export class BoundedCache<K, V> {
 
   set(key: K, value: V): void {
     if (this.map.has(key)) return;
+    const at = this.now();
+    if (this.maxAgeMs !== Infinity) {
+      for (const [oldest, entry] of this.map) {
+        if (at - entry.at < this.maxAgeMs) break;
+        this.map.delete(oldest);
+      }
+    }
     if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as K);
-    this.map.set(key, value);
+    this.map.set(key, { value, at });
+  }
+
+  get size(): number {
+    return this.map.size;
   }
 }

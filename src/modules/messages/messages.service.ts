@@ -83,7 +83,7 @@ export interface MessagesDeps {
  */
 export class MessagesService {
   /** Messages this instance posted in the last seconds, for their live delivery. */
-  private readonly justPosted = new BoundedCache<string, { message: Message; at: number }>(JUST_POSTED_MAX);
+  private readonly justPosted = new BoundedCache<string, Message>(JUST_POSTED_MAX, JUST_POSTED_MS);
 
   constructor(
     protected readonly dataSource: DataSource,
@@ -98,7 +98,7 @@ export class MessagesService {
   async postInTx(tx: Tx, input: AppendMessage, recipientId: string): Promise<Message> {
     const message = await this.appendInTx(tx, input);
     // Registered before the events' own after-commit publish, so it is there when they land.
-    tx.afterCommit(() => this.justPosted.set(message.id, { message, at: Date.now() }));
+    tx.afterCommit(() => this.justPosted.set(message.id, message));
     const payload: MessageReceivedPayload = { conversationId: input.conversationId, messageId: message.id, senderId: input.senderId };
     this.deps.events.emit(tx, recipientId, EventType.MESSAGE_RECEIVED, { ...payload });
     this.deps.events.emit(tx, input.senderId, EventType.MESSAGE_RECEIVED, { ...payload });
@@ -324,9 +324,7 @@ export class MessagesService {
    * deliveries read the row.
    */
   async forDelivery(id: string, load: (id: string) => Promise<Message | null>): Promise<Message | null> {
-    const posted = this.justPosted.get(id);
-    if (posted && Date.now() - posted.at < JUST_POSTED_MS) return posted.message;
-    return load(id);
+    return this.justPosted.get(id) ?? load(id);
   }
 
   async byIds(ids: readonly string[]): Promise<Message[]> {
