@@ -5,6 +5,8 @@ import {
   specifiedRules,
   validate,
   visit,
+  getOperationAST,
+  getVariableValues,
   type ASTVisitor,
   type DocumentNode,
   type FragmentDefinitionNode,
@@ -151,11 +153,12 @@ export function checkCost(
 ): GraphQLError | null {
   // The cost reads only the document and the variables that reach `first`/`last`, and
   // the parsed document is the same object for every request with the same text (both
-  // paths cache parsing): a pass is remembered for those values. Other variables are
-  // checked against their types by execution, with the same BAD_USER_INPUT.
+  // paths cache parsing): a pass is remembered for those values. The variables are still
+  // checked against their types on every call, so a bad one is refused here the same way
+  // whether or not the document passed before.
   const key = `${operationName ?? ''}\u0000${maxCost}\u0000${JSON.stringify(pageSizeVariables(document).map((n) => variables?.[n] ?? null))}`;
   const passed = passedCostChecks.get(document);
-  if (passed?.has(key)) return null;
+  if (passed?.has(key)) return variableRefusal(schema, document, variables, operationName);
   // Only a pass is remembered: a refusal is a fresh error each time.
   const refusal = computeCostCheck(schema, document, variables, operationName, maxCost);
   if (!refusal) {
@@ -189,6 +192,21 @@ function pageSizeVariables(document: DocumentNode): string[] {
   return names;
 }
 
+/** What graphql-query-complexity would refuse the variables with (their types), if anything. */
+function variableRefusal(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | null | undefined,
+  operationName: string | null | undefined,
+): GraphQLError | null {
+  const definitions = getOperationAST(document, operationName ?? undefined)?.variableDefinitions;
+  if (!definitions?.length) return null;
+  const { errors } = getVariableValues(schema, definitions, variables ?? {});
+  return errors?.length ? badVariables(errors[0].message) : null;
+}
+
+const badVariables = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+
 function computeCostCheck(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -202,7 +220,7 @@ function computeCostCheck(
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (TOO_MANY_NODES.test(message)) return tooComplex(`Query is over the cost limit of ${maxCost} (too many fields once fragments are expanded)`);
-    return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    return badVariables(message);
   }
 }
 

@@ -25,3 +25,13 @@ it('reads page sizes given inline, in fragments and as `last`', () => {
   expect(checkCost(schema, fragment, { m: 5 }, 'Q', MAX)).toBeNull();
   expect(checkCost(schema, fragment, { m: 40 }, 'Q', MAX)?.extensions.code).toBe('QUERY_TOO_COMPLEX');
 });
+
+it('refuses variables of the wrong type the same way, whether or not the document passed before', () => {
+  const typed = parse(`query T($n: Int, $f: String) { items(first: $n, filter: $f) { id } }`);
+  const first = checkCost(schema, typed, { n: 5, f: 12 }, 'T', MAX);
+  expect(first?.extensions.code).toBe('BAD_USER_INPUT');
+  expect(checkCost(schema, typed, { n: 5, f: 'ok' }, 'T', MAX)).toBeNull(); // a pass, remembered
+  const again = checkCost(schema, typed, { n: 5, f: 12 }, 'T', MAX);
+  expect(again?.extensions.code).toBe('BAD_USER_INPUT');
+  expect(again?.message).toBe(first?.message);
+});
