@@ -155,8 +155,13 @@ describe('authorization matrix', () => {
       mallory.token,
     );
     const seen = await t.subscribe('subscription($id: ID) { messageSeen(conversationId: $id) { cursor } }', { id: ids.conversation }, mallory.token);
+    // Positive controls: the pair's own sockets hear both events, so they were published.
+    const aliceReceived = await t.subscribe('subscription($id: ID) { messageReceived(conversationId: $id) { cursor } }', { id: ids.conversation }, alice.token);
+    const bobSeen = await t.subscribe('subscription($id: ID) { messageSeen(conversationId: $id) { cursor } }', { id: ids.conversation }, bob.token);
     await t.ok(SendMessageDocument, { input: { conversationId: ids.conversation, text: `${SECRET} live` } }, bob.token);
-    await t.gql('mutation($id: ID!) { markConversationSeen(conversationId: $id) { id } }', { id: ids.conversation }, alice.token);
+    await aliceReceived.next();
+    await t.ok('mutation($id: ID!) { markConversationSeen(conversationId: $id) { id } }', { id: ids.conversation }, alice.token);
+    await bobSeen.next();
     // Proof the sockets work: a message in mallory's own conversation arrives.
     const [x] = [await t.makeUser()];
     const r = await t.ok(SendMessageRequestDocument, { input: { recipientId: mallory.id, text: 'hi mallory' } }, x.token);
@@ -167,7 +172,7 @@ describe('authorization matrix', () => {
     expect(received.events).toEqual([]);
     expect(seen.events).toEqual([]);
     expect(JSON.stringify([received.errors, seen.errors])).not.toContain(SECRET);
-    for (const s of [received, seen, ownReceived]) await s.close();
+    for (const s of [received, seen, ownReceived, aliceReceived, bobSeen]) await s.close();
   });
 
   it('public-account operations reveal nothing of the pair', async () => {

@@ -84,8 +84,6 @@ describe('catch-up after a reconnect: live events plus events(after) cover the l
     await t.ok(AcceptMessageRequestDocument, { id: r1.id }, b.token); // from another device
     await t.ok(AcceptMessageRequestDocument, { id: r2.id }, b.token);
     await send(senders[4], b, 'while away 3');
-    expect(received.events).toHaveLength(2);
-    expect(badge.events).toHaveLength(3);
 
     // Back: resubscribe, then catch up from the last cursor seen.
     received = await t.subscribe(OnMessageRequestReceivedDocument, {}, b.token);

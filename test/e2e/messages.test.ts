@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { codeOf, startTestApp, type TestApp, type TestUser } from '../support/app';
 import { openConversation, writeSnapshot } from '../support/conversations';
+import { until } from '../support/until';
 import { runInTransaction } from '../../src/db/transaction';
 import { EventType } from '../../src/modules/notifications/events.service';
 import {
@@ -143,15 +144,25 @@ describe('sendMessage', () => {
     const [a, b, c] = await pair();
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((r) => (locked = r));
     // The block, paused inside its transaction after taking the pair's lock.
     const blocking = runInTransaction(t.app.dataSource, async (tx) => {
       await t.app.services.conversations.lockPair(tx, b.id, a.id);
       await t.app.services.relationships.blockInTx(tx, b.id, a.id);
+      locked();
       await held;
     });
+    await lockTaken;
     let answered = false;
     const sending = send(a, c, 'racing the block').then((res) => ((answered = true), res));
-    await new Promise((r) => setTimeout(r, 300));
+    await until('the send to wait on the pair lock', async () => {
+      const [row] = await t.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity s USING (pid)
+          WHERE l.locktype = 'advisory' AND NOT l.granted AND s.datname = current_database()`,
+      );
+      return row.n > 0 || answered;
+    });
     expect(answered).toBe(false);
     release();
     await blocking;

@@ -15,12 +15,18 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** SQL statements the server sent while answering one operation. */
-async function statements<TData, TVars>(doc: Doc<TData, TVars>, vars: TVars, token: string): Promise<number> {
+/**
+ * SQL statements the server sent while answering one page, after checking the page is
+ * full (an empty page in disguise would cost the same at any size).
+ */
+async function statements<TData, TVars extends { first: number }>(doc: Doc<TData, TVars>, vars: TVars, token: string): Promise<number> {
   t.sql.reset();
   const res = await t.gql(doc, vars, token);
+  const count = t.sql.count;
   expect(res.errors).toBeUndefined();
-  return t.sql.count;
+  const connection = Object.values(res.data as Record<string, { edges: unknown[] }>)[0];
+  expect(connection.edges).toHaveLength(vars.first);
+  return count;
 }
 
 describe('statements per operation do not grow with page size', () => {

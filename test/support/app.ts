@@ -58,7 +58,7 @@ export interface Subscription<TData> {
   errors: unknown[];
   /** Resolves with the next event not yet taken (or rejects after `ms`). */
   next(ms?: number): Promise<TData>;
-  /** Resolves when no event arrives within `ms` (proves absence after a real signal). */
+  /** Unsubscribes and closes the socket. */
   close(): Promise<void>;
 }
 
@@ -185,6 +185,12 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
       );
       // graphql-ws sends no "subscribed" acknowledgement: wait for the server's listener.
       await until('the subscription to start', () => app.services.events.listenerCount() > before || errors.length > 0);
+      // A refused subscription would make every "nothing arrived" check pass for the wrong reason.
+      if (errors.length) {
+        dispose();
+        await client.dispose();
+        throw new Error(`subscription refused: ${JSON.stringify(errors)}`);
+      }
       return {
         events: events as never[],
         errors,
