@@ -33,6 +33,36 @@ async function pair(): Promise<[TestUser, TestUser, string]> {
 const send = (u: TestUser, conversationId: string, text: string, clientMessageId?: string) =>
   t.gql(SendMessageDocument, { input: { conversationId, text, clientMessageId } }, u.token);
 
+/**
+ * blocker blocks blocked in a transaction held open after taking the pair's lock (as
+ * blockUser does); resolves once the lock is held. `commit()` lets it finish.
+ */
+async function blockHoldingPair(blocker: TestUser, blocked: TestUser): Promise<{ commit(): Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const lockTaken = new Promise<void>((r) => (locked = r));
+  const done = runInTransaction(t.app.dataSource, async (tx) => {
+    await t.app.services.conversations.lockPair(tx, blocker.id, blocked.id);
+    await t.app.services.relationships.blockInTx(tx, blocker.id, blocked.id);
+    locked();
+    await held;
+  });
+  await lockTaken;
+  return { commit: () => (release(), done) };
+}
+
+/** Until some statement waits on an advisory (pair) lock, or the operation already answered. */
+async function waitingOnPairLock(answered: () => boolean): Promise<void> {
+  await until('an operation to wait on the pair lock', async () => {
+    const [row] = await t.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity s USING (pid)
+        WHERE l.locktype = 'advisory' AND NOT l.granted AND s.datname = current_database()`,
+    );
+    return row.n > 0 || answered();
+  });
+}
+
 async function history(u: TestUser, conversationId: string, last = 100) {
   const data = await t.ok(MessagesDocument, { conversationId, last }, u.token);
   return data.messages.edges.map((e) => e.node);
@@ -142,30 +172,12 @@ describe('sendMessage', () => {
 
   it('waits for a block that holds the pair, then refuses: nothing slips in before the block commits', async () => {
     const [a, b, c] = await pair();
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const lockTaken = new Promise<void>((r) => (locked = r));
-    // The block, paused inside its transaction after taking the pair's lock.
-    const blocking = runInTransaction(t.app.dataSource, async (tx) => {
-      await t.app.services.conversations.lockPair(tx, b.id, a.id);
-      await t.app.services.relationships.blockInTx(tx, b.id, a.id);
-      locked();
-      await held;
-    });
-    await lockTaken;
+    const block = await blockHoldingPair(b, a);
     let answered = false;
     const sending = send(a, c, 'racing the block').then((res) => ((answered = true), res));
-    await until('the send to wait on the pair lock', async () => {
-      const [row] = await t.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity s USING (pid)
-          WHERE l.locktype = 'advisory' AND NOT l.granted AND s.datname = current_database()`,
-      );
-      return row.n > 0 || answered;
-    });
+    await waitingOnPairLock(() => answered);
     expect(answered).toBe(false);
-    release();
-    await blocking;
+    await block.commit();
     expect(codeOf(await sending)).toBe('RECIPIENT_UNAVAILABLE');
     expect((await history(b, c)).map((m) => m.text)).toEqual(['hello']);
   });
@@ -353,6 +365,19 @@ describe('seen receipts', () => {
     expect(res.markConversationSeen.unreadCount).toBe(0);
     expect((await history(a, c)).map((m) => m.status)).toEqual(['SENT']);
     expect(await t.query(`SELECT count(*) AS n FROM events WHERE user_id = $1 AND type = 'MESSAGE_SEEN'`, [a.id])).toEqual(before);
+  });
+
+  it('a mark racing a block waits for it, then sends no receipt across it', async () => {
+    const [a, b, c] = await pair();
+    const block = await blockHoldingPair(a, b);
+    let answered = false;
+    const marking = t.ok(MarkConversationSeenDocument, { conversationId: c }, b.token).then((res) => ((answered = true), res));
+    await waitingOnPairLock(() => answered);
+    expect(answered).toBe(false);
+    await block.commit();
+    expect((await marking).markConversationSeen.unreadCount).toBe(0);
+    expect((await history(a, c)).map((m) => m.status)).toEqual(['SENT']);
+    expect(await t.query(`SELECT count(*)::int AS n FROM events WHERE user_id = $1 AND type = 'MESSAGE_SEEN'`, [a.id])).toEqual([{ n: 0 }]);
   });
 });
 

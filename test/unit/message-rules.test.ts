@@ -1,4 +1,4 @@
-import { evaluateSendMessage, type SendMessageFacts } from '../../src/modules/messages/message-rules';
+import { evaluateSendMessage, receiptsAllowed, type SendMessageFacts } from '../../src/modules/messages/message-rules';
 
 const base = (over: Partial<SendMessageFacts> = {}): SendMessageFacts => ({
   senderBan: null,
@@ -48,5 +48,17 @@ describe('sendMessage rules', () => {
 
   it('gives the ban end', () => {
     expect(evaluateSendMessage(base({ senderBan: { until: new Date('2030-01-01T00:00:00Z') } }))).toMatchObject({ extensions: { until: '2030-01-01T00:00:00.000Z' } });
+  });
+});
+
+describe('seen receipts', () => {
+  const none = { aBlocksB: false, bBlocksA: false };
+  it.each<[string, boolean, { aBlocksB: boolean; bBlocksA: boolean }, boolean]>([
+    ['open, no block', true, none, true],
+    ['still a request', false, none, false],
+    ['the reader blocked the sender', true, { aBlocksB: true, bBlocksA: false }, false],
+    ['the sender blocked the reader', true, { aBlocksB: false, bBlocksA: true }, false],
+  ])('%s', (_name, conversationOpen, relationship, allowed) => {
+    expect(receiptsAllowed({ conversationOpen, relationship })).toBe(allowed);
   });
 });

@@ -27,6 +27,15 @@ const TEXT_PROBLEMS = {
   CONTROL_CHARACTER: 'A message cannot contain control characters',
 } as const;
 
+/**
+ * Seen receipts (seen_at on the other party's messages, MESSAGE_SEEN to them) exist only
+ * in an open conversation — no receipt before a request is accepted — and never across a
+ * block either way. The reader's own pointer moves regardless.
+ */
+export function receiptsAllowed(facts: { conversationOpen: boolean; relationship: { aBlocksB: boolean; bBlocksA: boolean } }): boolean {
+  return facts.conversationOpen && !facts.relationship.aBlocksB && !facts.relationship.bBlocksA;
+}
+
 export function evaluateSendMessage(facts: SendMessageFacts): SendMessageVerdict {
   if (facts.senderBan) {
     const until = facts.senderBan.until ? facts.senderBan.until.toISOString() : null;

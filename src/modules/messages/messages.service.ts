@@ -15,7 +15,7 @@ import { ConversationsService } from '../conversations/conversations.service';
 import { EventType, type EventsService } from '../notifications/events.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
 import { Message } from './message.entity';
-import { evaluateSendMessage, type SendMessageFacts } from './message-rules';
+import { evaluateSendMessage, receiptsAllowed, type SendMessageFacts } from './message-rules';
 
 export const MAX_CLIENT_MESSAGE_ID = 64;
 // A live event reaches its subscribers within milliseconds of the commit; past this it is
@@ -255,12 +255,15 @@ export class MessagesService {
    * gets its receipt at the first mark after the accept. Marking backwards writes nothing.
    */
   async markSeen(viewerId: string, conversationId: string, upToMessageId?: string | null): Promise<Conversation> {
-    const conversation = await this.deps.conversations.requireReadable(viewerId, conversationId);
-    const otherId = ConversationsService.otherParticipant(conversation, viewerId);
-    // Read before the transaction: the lookup runs its two statements in parallel.
-    const rel = await this.deps.relationships.betweenOne(viewerId, otherId);
-    const receiptsAllowed = conversation.status === ConversationStatus.OPEN && !rel.aBlocksB && !rel.bBlocksA;
     return runInTransaction(this.dataSource, async (tx) => {
+      // Under the pair lock blockUser also takes: a block that commits first is seen, so no
+      // receipt crosses it.
+      const conversation = await this.deps.conversations.requireReadableLockingPair(tx, viewerId, conversationId);
+      const otherId = ConversationsService.otherParticipant(conversation, viewerId);
+      const receipts = receiptsAllowed({
+        conversationOpen: conversation.status === ConversationStatus.OPEN,
+        relationship: await this.deps.relationships.betweenOne(viewerId, otherId, tx.manager),
+      });
       const target = await this.pointerTarget(tx.manager, conversation, upToMessageId);
       if (!target) return conversation;
       const now = this.deps.clock.now();
@@ -272,7 +275,7 @@ export class MessagesService {
         [conversation.id, viewerId, target.seq, now],
       );
       if (moved > 0) this.deps.events.emit(tx, viewerId, EventType.INBOX_BADGE_CHANGED, { conversationId: conversation.id });
-      if (!receiptsAllowed) return conversation;
+      if (!receipts) return conversation;
 
       // Bounded by the target, which is at or below the pointer: seen_at never passes it.
       const [, seen]: [unknown, number] = await tx.manager.query(
