@@ -172,6 +172,9 @@ describe('idempotency and crossing requests', () => {
     const first = await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: 'hey', clientMessageId: 'k1' } }, a.token);
     const again = await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: 'hey', clientMessageId: 'k1' } }, a.token);
     expect(again.sendMessageRequest.id).toBe(first.sendMessageRequest.id);
+    // The same id in capitals is the same recipient.
+    const shouted = await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id.toUpperCase(), text: 'hey', clientMessageId: 'k1' } }, a.token);
+    expect(shouted.sendMessageRequest.id).toBe(first.sendMessageRequest.id);
     const before = await footprint(a, b);
     const reused = await send(a, b, 'different', 'k1');
     expect(codeOf(reused)).toBe('IDEMPOTENCY_KEY_REUSED');

@@ -182,7 +182,8 @@ export class RequestsService {
   private async replay(senderId: string, key: string, input: SendMessageRequestInput, manager: EntityManager): Promise<MessageRequest | null> {
     const existing = await manager.findOneBy(MessageRequest, { senderId, clientMessageId: key });
     if (!existing) return null;
-    if (existing.recipientId !== input.recipientId || existing.text !== input.text) {
+    // Ids compare as PostgreSQL does: a retry may spell the same uuid in capitals.
+    if (existing.recipientId !== input.recipientId.toLowerCase() || existing.text !== input.text) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This clientMessageId was already used for a different request');
     }
     return existing;
