@@ -17,6 +17,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { DEFAULT_PAGE_SIZE } from './pagination';
 
 /**
  * Operation limits, shared by HTTP (Apollo) and WebSocket (graphql-ws): Apollo's
@@ -124,9 +125,12 @@ export function operationCost(
     maxQueryNodes,
     estimators: [
       fieldExtensionsEstimator(),
-      ({ args, childComplexity }) => {
-        const size = Number(args.first ?? args.last ?? 0);
-        return size > 0 ? 1 + childComplexity * Math.min(size, 100) : undefined;
+      ({ args, childComplexity, field }) => {
+        // A paged field asked without first/last still returns a default page: count it,
+        // or nesting such fields would multiply rows the limit never sees.
+        if (!field.args.some((a) => a.name === 'first' || a.name === 'last')) return undefined;
+        const asked = Number(args.first ?? args.last ?? DEFAULT_PAGE_SIZE);
+        return 1 + childComplexity * Math.min(asked > 0 ? asked : DEFAULT_PAGE_SIZE, 100);
       },
       simpleEstimator({ defaultComplexity: 1 }),
     ],

@@ -28,9 +28,11 @@ const nested = (levels: number) => {
   return `{ me { ${inner} } }`;
 };
 /** Depth exactly `depth` (≥ 2): me → followers → edges → node → followers … → a leaf. */
+// Paged fields ask for one row each: these probe depth and tokens, and a default page of
+// 20 at every level would be refused for its cost first.
 const ofDepth = (depth: number) => {
-  const path = ['me', ...Array.from({ length: depth - 2 }, (_, i) => ['followers', 'edges', 'node'][i % 3])];
-  const leaf: Record<string, string> = { me: 'id', followers: '__typename', edges: 'cursor', node: 'id' };
+  const path = ['me', ...Array.from({ length: depth - 2 }, (_, i) => ['followers(first: 1)', 'edges', 'node'][i % 3])];
+  const leaf: Record<string, string> = { me: 'id', 'followers(first: 1)': '__typename', edges: 'cursor', node: 'id' };
   return `{ ${path.reduceRight((inner, field) => `${field} { ${inner} }`, leaf[path[path.length - 1]])} }`;
 };
 /** 40 levels reached only through fragments, each adding followers → edges → node. */
@@ -48,8 +50,8 @@ const fragmentBomb = (n = 20, k = 20) => {
 const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
 /** A valid query of exactly `n` tokens: `{ me { id … followers { edges { node { id } } } … } }`. */
 const tokens = (n: number) => {
-  const units = Math.floor((n - 5) / 10);
-  return `{ me { ${'id '.repeat(n - 5 - units * 10)}${'followers { edges { node { id } } } '.repeat(units)}} }`;
+  const units = Math.floor((n - 5) / 15);
+  return `{ me { ${'id '.repeat(n - 5 - units * 15)}${'followers(first: 1) { edges { node { id } } } '.repeat(units)}} }`;
 };
 const tokenCount = (query: string) => {
   const lexer = new Lexer(new Source(query));
@@ -152,6 +154,10 @@ describe('operation limits, the same over HTTP and WebSocket', () => {
     ['16 aliases (limit 15)', () => aliases(16)],
     ['1001 tokens (limit 1000)', () => tokens(1001)],
     ['a cost over the limit (100 × 100 users)', () => costly],
+    [
+      'followers three levels deep with default pages (20³ rows)',
+      () => '{ me { followers { edges { node { followers { edges { node { followers { edges { node { id username } } } } } } } } } } }',
+    ],
     ['a fragment bomb (20^20 fields once expanded)', () => fragmentBomb()],
     ['995 copies of one field (too costly to validate)', () => sameFieldMany],
   ];

@@ -35,3 +35,14 @@ it('refuses variables of the wrong type the same way, whether or not the documen
   expect(again?.extensions.code).toBe('BAD_USER_INPUT');
   expect(again?.message).toBe(first?.message);
 });
+
+it('counts a paged field asked without first/last at its default page of 20', () => {
+  const nested = buildSchema(`
+    type Node { id: ID! children(first: Int, last: Int): [Node!]! }
+    type Query { nodes(first: Int, last: Int): [Node!]! }
+  `);
+  // 1 + 20 × (1 + 1 + 20 × 1) = 441: over 400 only because the default pages count.
+  const doc = parse(`{ nodes { id children { id } } }`);
+  expect(checkCost(nested, doc, {}, undefined, 400)?.extensions.code).toBe('QUERY_TOO_COMPLEX');
+  expect(checkCost(nested, doc, {}, undefined, 441)).toBeNull();
+});
