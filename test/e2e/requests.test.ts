@@ -395,11 +395,13 @@ describe('the Requests folder and the lifecycle', () => {
     expect(n).toBe(1);
   });
 
-  it('blocking the sender takes the pending request out of the folder', async () => {
+  it('blocking the sender takes the pending request out of the folder, and off the red dot', async () => {
     const [a, b] = [await t.makeUser(), await t.makeUser()];
     await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: 'hi' } }, a.token);
+    expect((await t.ok(InboxBadgeDocument, {}, b.token)).inboxBadge).toMatchObject({ pendingRequestCount: 1, showDot: true });
     await t.ok(BlockUserDocument, { userId: a.id }, b.token);
     expect((await t.ok(MessageRequestsDocument, {}, b.token)).messageRequests.totalCount).toBe(0);
+    expect((await t.ok(InboxBadgeDocument, {}, b.token)).inboxBadge).toMatchObject({ pendingRequestCount: 0, showDot: false });
   });
 
   it('markNotificationsRead clears the dot but not the pending count', async () => {

@@ -33,6 +33,19 @@ export class NotificationsService {
     );
   }
 
+  /**
+   * Requests answered or put away (accepted, deleted, or from an account `userId` blocked)
+   * no longer call for attention: their notifications to `userId` are marked read.
+   */
+  async markRequestsReadInTx(tx: Tx, userId: string, requestIds: readonly string[], now: Date): Promise<void> {
+    if (!requestIds.length) return;
+    await tx.manager.query(`UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE request_id = ANY($1::uuid[]) AND user_id = $2`, [
+      requestIds,
+      userId,
+      now,
+    ]);
+  }
+
   /** A withdrawn request takes its notification with it, so the red dot drops. */
   async removeForRequestInTx(tx: Tx, requestId: string): Promise<void> {
     await tx.manager.query('DELETE FROM notifications WHERE request_id = $1', [requestId]);

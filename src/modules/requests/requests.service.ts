@@ -107,11 +107,14 @@ export class RequestsService {
     // withdraws the blocker's own pending request to the blocked account.
     relationships.onBlock(async (tx, blockerId, blockedId) => {
       await this.conversations.lockPair(tx, blockerId, blockedId);
-      await tx.manager.query(
+      const now = this.clock.now();
+      const [putAway]: [Array<{ id: string }>, number] = await tx.manager.query(
         `UPDATE message_requests SET deleted_at = COALESCE(deleted_at, $3)
-          WHERE sender_id = $2 AND recipient_id = $1 AND status = 'PENDING'`,
-        [blockerId, blockedId, this.clock.now()],
+          WHERE sender_id = $2 AND recipient_id = $1 AND status = 'PENDING' RETURNING id`,
+        [blockerId, blockedId, now],
       );
+      // Gone from the folder, so gone from the red dot too.
+      await this.notifications.markRequestsReadInTx(tx, blockerId, putAway.map((r) => r.id), now);
       const [withdrawn]: [Array<{ id: string }>, number] = await tx.manager.query(
         `UPDATE message_requests SET status = 'WITHDRAWN' WHERE sender_id = $1 AND recipient_id = $2 AND status = 'PENDING' RETURNING id`,
         [blockerId, blockedId],
@@ -345,11 +348,7 @@ export class RequestsService {
       conversationId: request.conversationId,
     });
     // The request is answered: its "received" notification no longer calls for attention.
-    await tx.manager.query(`UPDATE notifications SET read_at = COALESCE(read_at, $2) WHERE request_id = $1 AND user_id = $3`, [
-      request.id,
-      now,
-      request.recipientId,
-    ]);
+    await this.notifications.markRequestsReadInTx(tx, request.recipientId, [request.id], now);
     this.events.emit(tx, request.senderId, EventType.MESSAGE_REQUEST_ACCEPTED, { requestId: request.id });
     this.events.emit(tx, request.senderId, EventType.INBOX_BADGE_CHANGED, {});
     this.events.emit(tx, request.recipientId, EventType.INBOX_BADGE_CHANGED, {});
@@ -370,11 +369,7 @@ export class RequestsService {
         ]);
       } else if (request.status === StoredRequestStatus.PENDING && !request.deletedAt) {
         await tx.manager.update(MessageRequest, { id: request.id }, { deletedAt: now });
-        await tx.manager.query(`UPDATE notifications SET read_at = COALESCE(read_at, $2) WHERE request_id = $1 AND user_id = $3`, [
-          request.id,
-          now,
-          viewerId,
-        ]);
+        await this.notifications.markRequestsReadInTx(tx, viewerId, [request.id], now);
       } else if (!request.deletedAt) {
         throw notFound('Message request not found');
       }
