@@ -59,13 +59,6 @@ const CLIENT_CODES = new Set([
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003']);
 
-/**
- * Whether `err` means the database is unreachable (down, restarting, shutting down, the
- * connection cut). Looks through the wrappers these errors arrive in: TypeORM's
- * `driverError`, `cause`, AggregateError's `errors` (a refused connect to every address),
- * and graphql-js's NonErrorThrown `thrownValue` (a socket error from another realm, e.g.
- * under Jest, is not `instanceof Error`).
- */
 /** PostgreSQL SQLSTATE class 22, data exception: the value itself was unacceptable. */
 export function isDataException(err: unknown): boolean {
   const e = err as { code?: string; driverError?: { code?: string } } | undefined;
@@ -73,6 +66,13 @@ export function isDataException(err: unknown): boolean {
   return typeof code === 'string' && code.startsWith('22');
 }
 
+/**
+ * Whether `err` means the database is unreachable (down, restarting, shutting down, the
+ * connection cut). Looks through the wrappers these errors arrive in: TypeORM's
+ * `driverError`, `cause`, AggregateError's `errors` (a refused connect to every address),
+ * and graphql-js's NonErrorThrown `thrownValue` (a socket error from another realm, e.g.
+ * under Jest, is not `instanceof Error`).
+ */
 export function isConnectionError(err: unknown, depth = 0): boolean {
   const e = err as
     | { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; thrownValue?: unknown; originalError?: unknown; errors?: unknown }

@@ -4,9 +4,9 @@ import { prepared } from '../../db/prepared';
 import { runInTransaction, isUniqueViolation, type Tx } from '../../db/transaction';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { createdAtCursor, newestFirstPage, pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
-import { DAY_MS, HOUR_MS, type Clock } from '../../lib/clock';
+import { DAY_MS, type Clock } from '../../lib/clock';
 import { isUuid } from '../../lib/ids';
-import { containsLink, hasControlCharacters } from '../../lib/text';
+import { hasControlCharacters } from '../../lib/text';
 import type { Config } from '../../config';
 import type { ConversationsService } from '../conversations/conversations.service';
 import { ConversationStatus } from '../conversations/conversation.entity';
@@ -16,7 +16,7 @@ import { NotificationType } from '../notifications/notification.entity';
 import type { NotificationsService } from '../notifications/notifications.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
 import { User } from '../users/user.entity';
-import { evaluateEligibility, type Eligibility, type EligibilityInput } from './eligibility';
+import { evaluateEligibility, isHiddenRequest, type Eligibility, type EligibilityInput } from './eligibility';
 import { MessageRequest, StoredRequestStatus } from './message-request.entity';
 import type { SendMessageRequestInput } from './requests.types';
 
@@ -212,8 +212,7 @@ export class RequestsService {
     // An earlier request (deleted, withdrawn, aged out) left the pair its conversation.
     const conversationId = pair.conversationId ?? (await this.conversations.createForPair(tx, senderId, recipientId, now));
     const intro = await this.messages.appendInTx(tx, { conversationId, senderId, text, clientMessageId: null, now });
-    // Anti-spam: new accounts and links go to hidden requests, silently.
-    const hidden = now.getTime() - senderCreatedAt.getTime() < this.config.requests.newAccountHours * HOUR_MS || containsLink(text);
+    const hidden = isHiddenRequest({ now, senderCreatedAt, newAccountHours: this.config.requests.newAccountHours, text });
     const request = Object.assign(new MessageRequest(), {
       id: randomUUID(),
       senderId,
@@ -358,7 +357,7 @@ export class RequestsService {
    * Deleting a pending request takes it out of the folder and tells the sender nothing.
    * Deleting an accepted one hides the conversation from the viewer's inbox (SPEC §4).
    */
-  async delete(viewerId: string, id: string, block: boolean, report?: (tx: Tx, request: MessageRequest) => Promise<void>) {
+  async delete(viewerId: string, id: string, block: boolean) {
     return runInTransaction(this.dataSource, async (tx) => {
       const request = await this.lockForAction(tx, viewerId, id, 'recipient');
       const now = this.clock.now();
@@ -373,7 +372,6 @@ export class RequestsService {
       } else if (!request.deletedAt) {
         throw notFound('Message request not found');
       }
-      if (report) await report(tx, request);
       if (block) await this.relationships.blockInTx(tx, viewerId, request.senderId);
       this.events.emit(tx, viewerId, EventType.INBOX_BADGE_CHANGED, {});
       return true;
