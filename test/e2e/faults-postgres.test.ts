@@ -1,5 +1,6 @@
 import { startTestApp, type GqlResult, type TestApp, type TestUser } from '../support/app';
 import { startOwnPostgres, type OwnPostgres } from '../support/own-postgres';
+import { until } from '../support/until';
 import { SendMessageRequestDocument } from '../generated/graphql';
 
 /**
@@ -37,13 +38,8 @@ interface Attempt {
   network?: string;
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+// A PostgreSQL restart takes seconds: every wait here allows 20.
+const RESTART_MS = 20_000;
 
 const probe = async (path: '/healthz' | '/readyz'): Promise<number> => {
   try {
@@ -106,22 +102,22 @@ describe('PostgreSQL restarted under write load', () => {
     // (20 writers in flight), restart once /readyz says 503 and every writer has been
     // refused REFUSALS times since the stop (an outage of a second or two).
     const faults = (async () => {
-      await until('a quarter of the sends', () => acked.size >= total / 4);
+      await until('a quarter of the sends', () => acked.size >= total / 4, RESTART_MS);
       outage = { stoppedAt: Date.now() };
       const stopping = pg.stop();
-      await until('/readyz to report 503', async () => (await probe('/readyz')) === 503);
+      await until('/readyz to report 503', async () => (await probe('/readyz')) === 503, RESTART_MS);
       await stopping;
       const since = outage.stoppedAt;
       await until('every writer to be refused repeatedly', () => {
         const refused = new Map<number, number>();
         for (const a of attempts) if (a.at >= since) refused.set(a.sender, (refused.get(a.sender) ?? 0) + 1);
         return refused.size === SENDERS && [...refused.values()].every((n) => n >= REFUSALS);
-      });
+      }, RESTART_MS);
       expect(await probe('/healthz')).toBe(200);
       expect(await probe('/readyz')).toBe(503);
       outage.restartedAt = Date.now();
       await pg.start();
-      await until('/readyz to report 200', async () => (await probe('/readyz')) === 200);
+      await until('/readyz to report 200', async () => (await probe('/readyz')) === 200, RESTART_MS);
       outage.readyAgainAt = Date.now();
     })();
 

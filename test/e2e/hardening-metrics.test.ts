@@ -1,4 +1,5 @@
 import { print } from 'graphql';
+import { until } from '../support/until';
 import { startTestApp, type TestApp } from '../support/app';
 import { MeDocument, OnInboxBadgeChangedDocument, SendMessageRequestDocument } from '../generated/graphql';
 
@@ -67,9 +68,10 @@ describe('/metrics', () => {
 
     await badge.close();
     // The client has gone; the server notices the close a moment later.
-    const end = Date.now() + 5000;
-    let closed = await scrape();
-    while (sample(closed.text, 'graphql_ws_sockets_active') !== 0 && Date.now() < end) closed = await scrape();
+    const closed = await until('the server to count the socket closed', async () => {
+      const scraped = await scrape();
+      return sample(scraped.text, 'graphql_ws_sockets_active') === 0 && scraped;
+    });
     expect(sample(closed.text, 'graphql_ws_sockets_active')).toBe(0);
     expect(sample(closed.text, 'graphql_subscriptions_active')).toBe(0);
   });

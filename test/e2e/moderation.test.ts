@@ -337,6 +337,9 @@ describe('automatic messaging ban', () => {
       t.clock.advance(7 * DAY + 60_000);
       await reportOk(reporters[4], target.id);
       expect(await banRows(target.id)).toHaveLength(0);
+      // Positive control: four more distinct reporters now make five inside the window.
+      for (const r of await Promise.all(Array.from({ length: 4 }, () => t.makeUser()))) await reportOk(r, target.id);
+      expect(await activeBan(target.id)).toEqual({ until: null });
     } finally {
       t.clock.reset();
     }

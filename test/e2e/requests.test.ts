@@ -557,5 +557,8 @@ describe('subscriptions', () => {
     });
     expect(result.errors![0].extensions!.code).toBe('NOT_FOLLOWED_BY_RECIPIENT');
     expect(result.errors![0].message).toBe("Messages cannot be sent since this user isn't following you.");
+    // The same send over HTTP answers with the same error, word for word.
+    const overHttp = await send(a, b, 'hi');
+    expect(overHttp.errors![0]).toMatchObject({ message: result.errors![0].message, extensions: result.errors![0].extensions });
   });
 });
