@@ -279,6 +279,19 @@ describe('seen receipts', () => {
     await Promise.all([subA.close(), subB.close(), subThird.close()]);
   });
 
+  it('passing only one\'s own messages sends the other party no receipt', async () => {
+    const [a, b, c] = await pair();
+    const receipts = async () => (await t.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE user_id = $1 AND type = 'MESSAGE_SEEN'`, [a.id]))[0].n;
+    await t.ok(MarkConversationSeenDocument, { conversationId: c }, b.token);
+    expect(await receipts()).toBe(1);
+    await send(b, c, 'my own reply');
+    await t.ok(MarkConversationSeenDocument, { conversationId: c }, b.token);
+    expect(await receipts()).toBe(1);
+    await send(a, c, 'and another');
+    await t.ok(MarkConversationSeenDocument, { conversationId: c }, b.token);
+    expect(await receipts()).toBe(2);
+  });
+
   it('marking backwards does nothing', async () => {
     const [a, b, c] = await pair();
     const m2 = (await send(a, c, 'two')).data!.sendMessage;

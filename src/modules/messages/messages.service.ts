@@ -278,12 +278,17 @@ export class MessagesService {
       if (!receipts) return conversation;
 
       // Bounded by the target, which is at or below the pointer: seen_at never passes it.
-      const [, seen]: [unknown, number] = await tx.manager.query(
+      const [seen]: [Array<{ id: string }>, number] = await tx.manager.query(
         `UPDATE messages SET seen_at = $4
-          WHERE conversation_id = $1 AND sender_id = $2 AND seq <= $3 AND seen_at IS NULL`,
+          WHERE conversation_id = $1 AND sender_id = $2 AND seq <= $3 AND seen_at IS NULL RETURNING id`,
         [conversation.id, otherId, target.seq, now],
       );
-      if (moved > 0 || seen > 0) {
+      // A receipt only when some of the other party's messages became seen: passing only
+      // one's own messages tells them nothing. Their delivery copies are now out of date.
+      if (seen.length > 0) {
+        tx.afterCommit(() => {
+          for (const m of seen) this.justPosted.delete(m.id);
+        });
         const payload: MessageSeenPayload = { conversationId: conversation.id, readerId: viewerId, upToMessageId: target.id, seenAt: now.toISOString() };
         this.deps.events.emit(tx, otherId, EventType.MESSAGE_SEEN, { ...payload });
       }
