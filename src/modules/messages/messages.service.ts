@@ -8,8 +8,7 @@ import { AppError, badInput, notFound } from '../../graphql/errors';
 import { pageRequest, toConnection, type Connection, type ConnectionArgs } from '../../graphql/pagination';
 import type { Clock } from '../../lib/clock';
 import type { UserEvent } from '../../graphql/pubsub';
-import { isUuid } from '../../lib/ids';
-import { hasControlCharacters } from '../../lib/text';
+import { INVALID_CLIENT_MESSAGE_ID, isUuid, isValidClientMessageId } from '../../lib/ids';
 import { Conversation, ConversationStatus } from '../conversations/conversation.entity';
 import { ConversationsService } from '../conversations/conversations.service';
 import { EventType, type EventsService } from '../notifications/events.service';
@@ -17,7 +16,6 @@ import type { RelationshipsService } from '../relationships/relationships.servic
 import { Message } from './message.entity';
 import { evaluateSendMessage, receiptsAllowed, type SendMessageFacts } from './message-rules';
 
-export const MAX_CLIENT_MESSAGE_ID = 64;
 // A live event reaches its subscribers within milliseconds of the commit; past this it is
 // a late delivery and reads the row (seen_at may have moved).
 const JUST_POSTED_MS = 2_000;
@@ -172,9 +170,7 @@ export class MessagesService {
         // (or a ban) that commits first is always seen: no message slips in after it.
         const conversation = await this.deps.conversations.requireReadableLockingPair(tx, senderId, input.conversationId);
         conversationId = conversation.id;
-        if (key !== null && (key.length < 1 || key.length > MAX_CLIENT_MESSAGE_ID || hasControlCharacters(key))) {
-          throw badInput(`clientMessageId must be 1–${MAX_CLIENT_MESSAGE_ID} characters`, 'clientMessageId');
-        }
+        if (key !== null && !isValidClientMessageId(key)) throw badInput(INVALID_CLIENT_MESSAGE_ID, 'clientMessageId');
         const recipientId = ConversationsService.otherParticipant(conversation, senderId);
         const facts = await this.sendFacts(tx.manager, senderId, recipientId, key);
         if (facts.repeated) {

@@ -5,8 +5,7 @@ import { runInTransaction, isUniqueViolation, type Tx } from '../../db/transacti
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { createdAtCursor, newestFirstPage, pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
 import { DAY_MS, type Clock } from '../../lib/clock';
-import { isUuid } from '../../lib/ids';
-import { hasControlCharacters } from '../../lib/text';
+import { INVALID_CLIENT_MESSAGE_ID, isUuid, isValidClientMessageId } from '../../lib/ids';
 import type { Config } from '../../config';
 import type { ConversationsService } from '../conversations/conversations.service';
 import { ConversationStatus } from '../conversations/conversation.entity';
@@ -128,9 +127,7 @@ export class RequestsService {
 
   async send(senderId: string, input: SendMessageRequestInput): Promise<MessageRequest> {
     const clientMessageId = input.clientMessageId ?? null;
-    if (clientMessageId !== null && (clientMessageId.length < 1 || clientMessageId.length > 64 || hasControlCharacters(clientMessageId))) {
-      throw badInput('clientMessageId must be 1–64 characters without control characters', 'clientMessageId');
-    }
+    if (clientMessageId !== null && !isValidClientMessageId(clientMessageId)) throw badInput(INVALID_CLIENT_MESSAGE_ID, 'clientMessageId');
     const recipientId = isUuid(input.recipientId) ? input.recipientId.toLowerCase() : null;
 
     try {
