@@ -1,5 +1,6 @@
 import { checkMessageText } from '../../lib/text';
 import type { ErrorCode } from '../../graphql/errors';
+import { messagingBannedDenial } from '../moderation/ban-rules';
 
 /**
  * The rules of sendMessage (SPEC §4) as one pure function over plain data, in order:
@@ -37,15 +38,7 @@ export function receiptsAllowed(facts: { conversationOpen: boolean; relationship
 }
 
 export function evaluateSendMessage(facts: SendMessageFacts): SendMessageVerdict {
-  if (facts.senderBan) {
-    const until = facts.senderBan.until ? facts.senderBan.until.toISOString() : null;
-    return {
-      allowed: false,
-      code: 'MESSAGING_BANNED',
-      message: until ? `You can't send messages until ${until}` : "You can't send messages until a moderator reviews your account",
-      extensions: { until },
-    };
-  }
+  if (facts.senderBan) return { allowed: false, ...messagingBannedDenial(facts.senderBan) };
   if (facts.relationship.aBlocksB || facts.relationship.bBlocksA) {
     return { allowed: false, code: 'RECIPIENT_UNAVAILABLE', message: "You can't message this account", extensions: {} };
   }

@@ -2,6 +2,7 @@ import { HOUR_MS } from '../../lib/clock';
 import { MIN_MESSAGING_AGE, ageAt } from '../../lib/age';
 import { checkMessageText, containsLink } from '../../lib/text';
 import type { ErrorCode } from '../../graphql/errors';
+import { messagingBannedDenial } from '../moderation/ban-rules';
 
 /**
  * SPEC §2 as one pure function, in the spec's order. Both `sendMessageRequest` and
@@ -51,10 +52,8 @@ export function evaluateEligibility(input: EligibilityInput): Eligibility {
   if (recipient.id === sender.id) return deny('CANNOT_MESSAGE_SELF', "You can't send a message request to yourself");
   // 3. sender not banned from messaging
   if (input.senderBan) {
-    const until = input.senderBan.until;
-    return deny('MESSAGING_BANNED', until ? `You can't send messages until ${until.toISOString()}` : "You can't send messages until a moderator reviews your account", {
-      until: until ? until.toISOString() : null,
-    });
+    const denial = messagingBannedDenial(input.senderBan);
+    return deny(denial.code, denial.message, denial.extensions);
   }
   // 4. sender is 16 or older
   if (ageAt(sender.birthDate, now) < MIN_MESSAGING_AGE) {
