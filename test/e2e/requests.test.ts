@@ -199,6 +199,19 @@ describe('idempotency and crossing requests', () => {
     expect(n).toBe(1);
     expect(status).toBe('OPEN');
   });
+  it('a send that accepted a crossing request answers its retry the same, writing nothing more', async () => {
+    const [a, b] = [await t.makeUser(), await t.makeUser()];
+    const fromA = await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: 'hi B' } }, a.token);
+    const input = { recipientId: a.id, text: 'hi A', clientMessageId: 'cross-1' };
+    const first = await t.ok(SendMessageRequestDocument, { input }, b.token);
+    expect(first.sendMessageRequest).toMatchObject({ id: fromA.sendMessageRequest.id, status: 'ACCEPTED' });
+    const before = await footprint(a, b);
+    const retry = await t.ok(SendMessageRequestDocument, { input }, b.token);
+    expect(retry.sendMessageRequest).toMatchObject({ id: fromA.sendMessageRequest.id, status: 'ACCEPTED' });
+    expect(await footprint(a, b)).toEqual(before);
+    // The same key with other words is another send: refused, as for any request.
+    expect(codeOf(await send(b, a, 'something else', 'cross-1'))).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
 });
 
 describe('races against PostgreSQL', () => {

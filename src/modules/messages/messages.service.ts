@@ -232,9 +232,14 @@ export class MessagesService {
     };
   }
 
+  /** The message this sender posted under an idempotency key, if any. */
+  byClientKey(senderId: string, key: string, manager: EntityManager = this.dataSource.manager): Promise<Message | null> {
+    return manager.findOneBy(Message, { senderId, clientMessageId: key });
+  }
+
   /** The message this sender already sent under `key`, if the repeat is the same send. */
   private async replay(manager: EntityManager, senderId: string, key: string, conversationId: string, text: string): Promise<Message | null> {
-    const existing = await manager.findOneBy(Message, { senderId, clientMessageId: key });
+    const existing = await this.byClientKey(senderId, key, manager);
     if (!existing) return null;
     if (existing.conversationId !== conversationId || existing.text !== text) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This clientMessageId was already used for a different message');

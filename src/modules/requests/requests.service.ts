@@ -21,6 +21,8 @@ import type { SendMessageRequestInput } from './requests.types';
 
 export const MAX_BULK = 100;
 
+const keyReused = () => new AppError('IDEMPOTENCY_KEY_REUSED', 'This clientMessageId was already used for a different request');
+
 /** What a request looks like between two accounts, as the rules need it. */
 interface PairState {
   /** The pair's conversation in any state (a request before this one leaves it behind). */
@@ -78,7 +80,8 @@ const SEND_FACTS = `
            WHERE sender_id = r.id AND recipient_id = $1 AND status = 'PENDING' AND expires_at > $3 AND deleted_at IS NULL
            LIMIT 1) AS pending_from_recipient_id,
          w.sent AS sent_in_window, w.oldest AS oldest_in_window,
-         ($5::text IS NOT NULL AND EXISTS (SELECT 1 FROM message_requests WHERE sender_id = $1 AND client_message_id = $5)) AS repeated
+         ($5::text IS NOT NULL AND (EXISTS (SELECT 1 FROM message_requests WHERE sender_id = $1 AND client_message_id = $5)
+                                    OR EXISTS (SELECT 1 FROM messages WHERE sender_id = $1 AND client_message_id = $5))) AS repeated
     FROM (SELECT 1) AS one
     LEFT JOIN users r ON r.id = $2::uuid
     LEFT JOIN conversations c ON c.user_low_id = LEAST($1::uuid, r.id) AND c.user_high_id = GREATEST($1::uuid, r.id)
@@ -160,14 +163,15 @@ export class RequestsService {
           // They already asked us: accept their request and say our piece in the conversation.
           const theirs = await tx.manager.findOneByOrFail(MessageRequest, { id: facts.pair.pendingFromRecipientId! });
           await this.acceptInTx(tx, theirs, now);
-          await this.messages.postInTx(tx, { conversationId: theirs.conversationId, senderId, text: input.text, clientMessageId: null, now }, theirs.senderId);
+          // The text is posted under the send's key, so a retry finds it (see replay).
+          await this.messages.postInTx(tx, { conversationId: theirs.conversationId, senderId, text: input.text, clientMessageId, now }, theirs.senderId);
           return { ...theirs, status: StoredRequestStatus.ACCEPTED, acceptedAt: now };
         }
         return this.createRequest(tx, senderId, facts.input.recipient!.id, facts.pair, input.text, clientMessageId, new Date(sender.created_at), now);
       });
     } catch (err) {
       // Two sends with the same key raced past the replay check: the loser replays.
-      if (clientMessageId && isUniqueViolation(err, 'message_requests_sender_client_id_key')) {
+      if (clientMessageId && (isUniqueViolation(err, 'message_requests_sender_client_id_key') || isUniqueViolation(err, 'messages_sender_client_id_key'))) {
         const replayed = await this.replay(senderId, clientMessageId, input, this.dataSource.manager);
         if (replayed) return replayed;
       }
@@ -178,15 +182,30 @@ export class RequestsService {
     }
   }
 
-  /** Same key and same content: the earlier request. Same key, other content: refused. */
+  /**
+   * Same key and same content: the earlier answer. Same key, other content: refused. A
+   * send that accepted the recipient's own request (crossing) left no request of its own:
+   * its text was posted under the key, at the moment their request was accepted, and the
+   * answer was their request.
+   */
   private async replay(senderId: string, key: string, input: SendMessageRequestInput, manager: EntityManager): Promise<MessageRequest | null> {
-    const existing = await manager.findOneBy(MessageRequest, { senderId, clientMessageId: key });
-    if (!existing) return null;
     // Ids compare as PostgreSQL does: a retry may spell the same uuid in capitals.
-    if (existing.recipientId !== input.recipientId.toLowerCase() || existing.text !== input.text) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This clientMessageId was already used for a different request');
+    const recipientId = input.recipientId.toLowerCase();
+    const existing = await manager.findOneBy(MessageRequest, { senderId, clientMessageId: key });
+    if (existing) {
+      if (existing.recipientId !== recipientId || existing.text !== input.text) throw keyReused();
+      return existing;
     }
-    return existing;
+    const posted = await this.messages.byClientKey(senderId, key, manager);
+    if (!posted) return null;
+    const theirs = await manager.findOneBy(MessageRequest, {
+      conversationId: posted.conversationId,
+      senderId: recipientId,
+      recipientId: senderId,
+      status: StoredRequestStatus.ACCEPTED,
+    });
+    if (!theirs || theirs.acceptedAt?.getTime() !== posted.createdAt.getTime() || posted.text !== input.text) throw keyReused();
+    return theirs;
   }
 
   private async createRequest(
