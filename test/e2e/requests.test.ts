@@ -2,6 +2,7 @@ import { startTestApp, codeOf, birthDateForAge, type TestApp, type TestUser } fr
 import {
   AcceptMessageRequestDocument,
   AcceptMessageRequestsDocument,
+  ConversationByIdDocument,
   DeleteMessageRequestDocument,
   EventsDocument,
   FollowDocument,
@@ -364,12 +365,20 @@ describe('the Requests folder and the lifecycle', () => {
   it('deleted and ignored requests expire alike after the TTL; the sender may then ask again', async () => {
     const [a, b, c] = [await t.makeUser(), await t.makeUser(), await t.makeUser()];
     const toB = await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: 'hello' } }, a.token);
-    await t.ok(SendMessageRequestDocument, { input: { recipientId: c.id, text: 'hello' } }, a.token);
+    const toC = await t.ok(SendMessageRequestDocument, { input: { recipientId: c.id, text: 'hello' } }, a.token);
     await t.ok(DeleteMessageRequestDocument, { id: toB.sendMessageRequest.id }, b.token);
+    const ignoredId = toC.sendMessageRequest.id;
+    expect((await t.ok(MessageRequestByIdDocument, { id: ignoredId }, c.token)).messageRequest.text).toBe('hello');
     t.clock.advance(30 * 86_400_000 + 1000);
     const sent = await t.ok(SentMessageRequestsDocument, {}, a.token);
     expect(sent.sentMessageRequests.edges.map((e) => e.node.status)).toEqual(['EXPIRED', 'EXPIRED']);
     expect((await t.ok(MessageRequestsDocument, {}, c.token)).messageRequests.totalCount).toBe(0);
+    // Aged out, the request is gone for its recipient: its text and its conversation too.
+    expect(codeOf(await t.gql(MessageRequestByIdDocument, { id: ignoredId }, c.token))).toBe('NOT_FOUND');
+    expect(codeOf(await t.gql(ConversationByIdDocument, { id: toC.sendMessageRequest.conversation.id }, c.token))).toBe('NOT_FOUND');
+    const notes = await t.ok(NotificationsDocument, {}, c.token);
+    expect(notes.notifications.edges.map((e) => e.node.request)).toEqual([null]);
+    expect((await t.ok(MessageRequestByIdDocument, { id: ignoredId }, a.token)).messageRequest.status).toBe('EXPIRED');
     expect((await send(a, b, 'second try')).errors).toBeUndefined();
     expect((await send(a, c, 'second try')).errors).toBeUndefined();
   });

@@ -460,9 +460,16 @@ export class RequestsService {
     return request;
   }
 
-  canSee(request: MessageRequest, viewerId: string): boolean {
+  /**
+   * The sender always sees its own request. The recipient sees it while it is pending and
+   * after accepting it; a deleted, withdrawn or expired request is gone for the recipient,
+   * text and conversation with it, as if it had never arrived.
+   */
+  canSee(request: MessageRequest, viewerId: string, now: Date = this.clock.now()): boolean {
     if (request.senderId === viewerId) return true;
-    return request.recipientId === viewerId && !request.deletedAt && request.status !== StoredRequestStatus.WITHDRAWN;
+    if (request.recipientId !== viewerId || request.deletedAt) return false;
+    if (request.status === StoredRequestStatus.ACCEPTED) return true;
+    return request.status === StoredRequestStatus.PENDING && request.expiresAt > now;
   }
 
   async byIds(ids: readonly string[]): Promise<MessageRequest[]> {
