@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { codeOf, startTestApp, type TestApp, type TestUser } from '../support/app';
 import { openConversation, writeSnapshot } from '../support/conversations';
-import { until } from '../support/until';
+import { holdingPair, waitingOnPairLock } from '../support/pair-lock';
 import { runInTransaction } from '../../src/db/transaction';
 import { EventType } from '../../src/modules/notifications/events.service';
 import {
@@ -33,35 +33,9 @@ async function pair(): Promise<[TestUser, TestUser, string]> {
 const send = (u: TestUser, conversationId: string, text: string, clientMessageId?: string) =>
   t.gql(SendMessageDocument, { input: { conversationId, text, clientMessageId } }, u.token);
 
-/**
- * blocker blocks blocked in a transaction held open after taking the pair's lock (as
- * blockUser does); resolves once the lock is held. `commit()` lets it finish.
- */
-async function blockHoldingPair(blocker: TestUser, blocked: TestUser): Promise<{ commit(): Promise<void> }> {
-  let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
-  let locked!: () => void;
-  const lockTaken = new Promise<void>((r) => (locked = r));
-  const done = runInTransaction(t.app.dataSource, async (tx) => {
-    await t.app.services.conversations.lockPair(tx, blocker.id, blocked.id);
-    await t.app.services.relationships.blockInTx(tx, blocker.id, blocked.id);
-    locked();
-    await held;
-  });
-  await lockTaken;
-  return { commit: () => (release(), done) };
-}
-
-/** Until some statement waits on an advisory (pair) lock, or the operation already answered. */
-async function waitingOnPairLock(answered: () => boolean): Promise<void> {
-  await until('an operation to wait on the pair lock', async () => {
-    const [row] = await t.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity s USING (pid)
-        WHERE l.locktype = 'advisory' AND NOT l.granted AND s.datname = current_database()`,
-    );
-    return row.n > 0 || answered();
-  });
-}
+/** blocker blocks blocked in a transaction held open with the pair's lock; `commit()` lets it finish. */
+const blockHoldingPair = (blocker: TestUser, blocked: TestUser) =>
+  holdingPair(t, blocker, blocked, (tx) => t.app.services.relationships.blockInTx(tx, blocker.id, blocked.id));
 
 async function history(u: TestUser, conversationId: string, last = 100) {
   const data = await t.ok(MessagesDocument, { conversationId, last }, u.token);
@@ -175,7 +149,7 @@ describe('sendMessage', () => {
     const block = await blockHoldingPair(b, a);
     let answered = false;
     const sending = send(a, c, 'racing the block').then((res) => ((answered = true), res));
-    await waitingOnPairLock(() => answered);
+    await waitingOnPairLock(t, () => answered);
     expect(answered).toBe(false);
     await block.commit();
     expect(codeOf(await sending)).toBe('RECIPIENT_UNAVAILABLE');
@@ -385,7 +359,7 @@ describe('seen receipts', () => {
     const block = await blockHoldingPair(a, b);
     let answered = false;
     const marking = t.ok(MarkConversationSeenDocument, { conversationId: c }, b.token).then((res) => ((answered = true), res));
-    await waitingOnPairLock(() => answered);
+    await waitingOnPairLock(t, () => answered);
     expect(answered).toBe(false);
     await block.commit();
     expect((await marking).markConversationSeen.unreadCount).toBe(0);

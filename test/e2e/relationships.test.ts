@@ -1,4 +1,5 @@
 import { startTestApp, codeOf, type TestApp } from '../support/app';
+import { holdingPair, waitingOnPairLock } from '../support/pair-lock';
 import { BlockUserDocument, BlockedUsersDocument, FollowDocument, FollowersDocument, MeDocument, UnblockUserDocument, UnfollowDocument, UserByNameDocument } from '../generated/graphql';
 
 let t: TestApp;
@@ -67,6 +68,38 @@ describe('blocks', () => {
     await t.ok(UnblockUserDocument, { userId: b.id }, a.token);
     expect((await t.ok(BlockedUsersDocument, {}, a.token)).blockedUsers.edges).toHaveLength(0);
     expect((await t.ok(UserByNameDocument, { username: b.username }, a.token)).user).toMatchObject({ isFollowing: false, followsYou: false });
+  });
+
+  it('a follow racing a block waits for it, then is refused: no follow lands beside a block', async () => {
+    const [a, b] = [await t.makeUser(), await t.makeUser()];
+    const block = await holdingPair(t, b, a, (tx) => t.app.services.relationships.blockInTx(tx, b.id, a.id));
+    let answered = false;
+    const following = t.gql(FollowDocument, { userId: b.id }, a.token).then((res) => ((answered = true), res));
+    await waitingOnPairLock(t, () => answered);
+    expect(answered).toBe(false);
+    await block.commit();
+    expect(codeOf(await following)).toBe('BAD_USER_INPUT');
+    expect(await t.query('SELECT count(*)::int AS n FROM follows WHERE follower_id = $1', [a.id])).toEqual([{ n: 0 }]);
+  });
+
+  it('a block takes the pair before any follow row, the order delete-and-block uses: they cannot deadlock', async () => {
+    const [a, b] = [await t.makeUser(), await t.makeUser()];
+    await t.ok(FollowDocument, { userId: b.id }, a.token);
+    await t.ok(FollowDocument, { userId: a.id }, b.token);
+    // As deleteMessageRequest(block: true) does: the pair's lock first, rows after.
+    const other = await holdingPair(t, a, b);
+    let answered = false;
+    const blocking = t.ok(BlockUserDocument, { userId: a.id }, b.token).then((res) => ((answered = true), res));
+    await waitingOnPairLock(t, () => answered);
+    // While the block waits for the pair, it holds no follow row the other could need.
+    const [free] = await t.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM follows WHERE follower_id IN ($1, $2) AND followee_id IN ($1, $2) FOR UPDATE NOWAIT) f`,
+      [a.id, b.id],
+    );
+    expect(free.n).toBe(2);
+    await other.commit();
+    expect((await blocking).blockUser.isBlocked).toBe(true);
+    expect(await t.query('SELECT count(*)::int AS n FROM follows WHERE follower_id IN ($1, $2)', [a.id, b.id])).toEqual([{ n: 0 }]);
   });
 
   it('the blocked account cannot see who it is blocked by', async () => {

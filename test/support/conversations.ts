@@ -1,3 +1,4 @@
+import { lockPair } from '../../src/db/pair-lock';
 import { runInTransaction } from '../../src/db/transaction';
 import type { TestApp, TestUser } from './app';
 
@@ -10,7 +11,7 @@ export async function openConversation(t: TestApp, a: TestUser, b: TestUser, int
   const { conversations, messages } = t.app.services;
   return runInTransaction(t.app.dataSource, async (tx) => {
     const now = t.clock.now();
-    await conversations.lockPair(tx, a.id, b.id);
+    await lockPair(tx, a.id, b.id);
     const id = await conversations.createForPair(tx, a.id, b.id, now);
     await messages.appendInTx(tx, { conversationId: id, senderId: a.id, text: intro, clientMessageId: null, now });
     await conversations.openInTx(tx, id, now);

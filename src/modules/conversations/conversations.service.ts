@@ -4,7 +4,7 @@ import { runInTransaction, type Tx } from '../../db/transaction';
 import { badInput, notFound } from '../../graphql/errors';
 import { pageRequest, toConnection, type Connection, type ConnectionArgs } from '../../graphql/pagination';
 import type { Clock } from '../../lib/clock';
-import { isUuid, pairKey } from '../../lib/ids';
+import { isUuid } from '../../lib/ids';
 import { EventType, type EventsService } from '../notifications/events.service';
 import { Conversation, ConversationStatus } from './conversation.entity';
 
@@ -37,17 +37,8 @@ export class ConversationsService {
   ) {}
 
   /**
-   * Serialises everything that changes how a pair of accounts stands (requests both ways,
-   * accept, delete) inside the caller's transaction. Keyed by the sorted pair, so A→B and
-   * B→A contend on the same lock.
-   */
-  async lockPair(tx: Tx, a: string, b: string): Promise<void> {
-    await prepared(tx.manager, 'conversations.lock-pair', 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`pair:${pairKey(a, b)}`]);
-  }
-
-  /**
    * A new conversation for the pair in REQUEST state, with both members, in one statement
-   * (call under lockPair, knowing the pair has none: the unique pair index enforces it).
+   * (call under the pair's lock, knowing the pair has none: the unique pair index enforces it).
    * Returns its id.
    */
   async createForPair(tx: Tx, a: string, b: string, now: Date): Promise<string> {
@@ -128,13 +119,13 @@ export class ConversationsService {
   }
 
   /**
-   * requireReadable for a write in the conversation, and its pair's lock (lockPair) taken
+   * requireReadable for a write in the conversation, and its pair's lock (db/pair-lock) taken
    * in the same round trip: sendMessage's first statement. Participants never change, so
    * reading them before the lock is granted is safe; only a participant takes the lock.
    */
   async requireReadableLockingPair(tx: Tx, viewerId: string, conversationId: string): Promise<Conversation> {
     if (!isUuid(conversationId)) throw notFound('Conversation not found');
-    // The key is lockPair's: `pair:<low>,<high>`, the pair stored in that order.
+    // The key is db/pair-lock's: `pair:<low>,<high>`, the pair stored in that order.
     const { rows } = await prepared<ConversationRow>(
       tx.manager,
       'conversations.by-id-locking-pair',

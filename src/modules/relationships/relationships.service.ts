@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { lockPair } from '../../db/pair-lock';
 import { prepared } from '../../db/prepared';
 import { runInTransaction, type Tx } from '../../db/transaction';
 import { badInput } from '../../graphql/errors';
@@ -67,18 +68,22 @@ export class RelationshipsService {
     return (await this.between(a, [b], manager)).get(b)!;
   }
 
-  /** Idempotent: the primary key absorbs repeats and races. */
+  /**
+   * Idempotent: the primary key absorbs repeats. The blocks are read under the pair's
+   * lock, which a block takes too, so a follow never lands beside a block committed
+   * while it was being checked.
+   */
   async follow(viewerId: string, userId: string): Promise<User> {
     const target = await this.users.requireById(userId);
     if (target.id === viewerId) throw badInput('You cannot follow yourself', 'userId');
-    const rel = await this.betweenOne(viewerId, target.id);
-    if (rel.aBlocksB) throw badInput('Unblock this account before following it', 'userId');
-    // A blocked account cannot follow its blocker; answer as if the account did not exist.
-    if (rel.bBlocksA) throw badInput('You cannot follow this account', 'userId');
-    await this.dataSource.query(
-      'INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-      [viewerId, target.id],
-    );
+    await runInTransaction(this.dataSource, async (tx) => {
+      await lockPair(tx, viewerId, target.id);
+      const rel = await this.betweenOne(viewerId, target.id, tx.manager);
+      if (rel.aBlocksB) throw badInput('Unblock this account before following it', 'userId');
+      // A blocked account cannot follow its blocker; answer as if the account did not exist.
+      if (rel.bBlocksA) throw badInput('You cannot follow this account', 'userId');
+      await tx.manager.query('INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [viewerId, target.id]);
+    });
     return target;
   }
 
@@ -98,8 +103,13 @@ export class RelationshipsService {
     return target;
   }
 
-  /** For callers that block as part of a larger transaction (delete-and-block, report). */
+  /**
+   * For callers that block as part of a larger transaction (delete-and-block, report).
+   * The pair's lock comes first, before any row lock: sends, follows and request actions
+   * on the pair wait for the block, and no two blocks wait on each other in a cycle.
+   */
   async blockInTx(tx: Tx, blockerId: string, blockedId: string): Promise<void> {
+    await lockPair(tx, blockerId, blockedId);
     await tx.manager.query('INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
       blockerId,
       blockedId,

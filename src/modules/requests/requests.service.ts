@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import { lockPair } from '../../db/pair-lock';
 import { prepared } from '../../db/prepared';
 import { runInTransaction, isUniqueViolation, type Tx } from '../../db/transaction';
 import { AppError, badInput, notFound } from '../../graphql/errors';
@@ -107,8 +108,8 @@ export class RequestsService {
   ) {
     // A block takes a pending request between the two out of the blocker's folder, and
     // withdraws the blocker's own pending request to the blocked account.
+    // blockInTx runs this under the pair's lock.
     relationships.onBlock(async (tx, blockerId, blockedId) => {
-      await this.conversations.lockPair(tx, blockerId, blockedId);
       const now = this.clock.now();
       const [putAway]: [Array<{ id: string }>, number] = await tx.manager.query(
         `UPDATE message_requests SET deleted_at = COALESCE(deleted_at, $3)
@@ -149,7 +150,7 @@ export class RequestsService {
         if (!sender) throw new AppError('UNAUTHENTICATED', 'Sign in to send messages');
         // What stands between the two is read under the pair's lock (accept, delete and
         // blockUser take it too). Locking a pair whose recipient does not exist is harmless.
-        if (recipientId && recipientId !== senderId) await this.conversations.lockPair(tx, senderId, recipientId);
+        if (recipientId && recipientId !== senderId) await lockPair(tx, senderId, recipientId);
         const facts = await this.gatherFacts(tx.manager, { id: senderId, birthDate: sender.birth_date }, recipientId, now, input.text, clientMessageId);
         // A repeat is the answer to the original send, whatever changed since.
         if (facts.repeated) {
@@ -483,7 +484,7 @@ export class RequestsService {
   private async lockForAction(tx: Tx, viewerId: string, id: string, role: 'sender' | 'recipient'): Promise<MessageRequest> {
     const peek = isUuid(id) ? await tx.manager.findOneBy(MessageRequest, { id }) : null;
     if (!peek || !this.canSee(peek, viewerId)) throw notFound('Message request not found');
-    await this.conversations.lockPair(tx, peek.senderId, peek.recipientId);
+    await lockPair(tx, peek.senderId, peek.recipientId);
     const request = await tx.manager
       .createQueryBuilder(MessageRequest, 'r')
       .setLock('pessimistic_write')

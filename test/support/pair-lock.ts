@@ -1,0 +1,39 @@
+import { lockPair } from '../../src/db/pair-lock';
+import { runInTransaction, type Tx } from '../../src/db/transaction';
+import type { TestApp, TestUser } from './app';
+import { until } from './until';
+
+/**
+ * Runs `work` in a transaction that first takes a and b's pair lock and is then held open;
+ * resolves once the work is done and the lock held. `commit()` lets it finish.
+ */
+export async function holdingPair(
+  t: TestApp,
+  a: TestUser,
+  b: TestUser,
+  work: (tx: Tx) => Promise<void> = async () => undefined,
+): Promise<{ commit(): Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let ready!: () => void;
+  const workDone = new Promise<void>((r) => (ready = r));
+  const done = runInTransaction(t.app.dataSource, async (tx) => {
+    await lockPair(tx, a.id, b.id);
+    await work(tx);
+    ready();
+    await held;
+  });
+  await Promise.race([workDone, done]);
+  return { commit: () => (release(), done) };
+}
+
+/** Until some statement waits on an advisory (pair) lock, or the operation already answered. */
+export async function waitingOnPairLock(t: TestApp, answered: () => boolean): Promise<void> {
+  await until('an operation to wait on the pair lock', async () => {
+    const [row] = await t.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity s USING (pid)
+        WHERE l.locktype = 'advisory' AND NOT l.granted AND s.datname = current_database()`,
+    );
+    return row.n > 0 || answered();
+  });
+}
