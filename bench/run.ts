@@ -229,7 +229,9 @@ async function capture(database: string, pools: Pools): Promise<{ ops: Record<st
         query: ops.SEND_MESSAGE,
         userId: send.sender,
         variables: { input: { conversationId: send.conversationId, text: TEXT, clientMessageId: `${cap}-m` } },
-        inputs: { conversation: send.conversationId, sender: send.sender, clientMessageId: `${cap}-m` },
+        // The other participant is an input too: learnt from the conversation row, it would
+        // follow the captured low/high order and could turn out to be the sender.
+        inputs: { conversation: send.conversationId, sender: send.sender, recipient: send.recipient, clientMessageId: `${cap}-m` },
         warmup: { userId: warmSend.sender, variables: { input: { conversationId: warmSend.conversationId, text: TEXT, clientMessageId: `${cap}-mw` } } },
       },
       {
@@ -237,7 +239,7 @@ async function capture(database: string, pools: Pools): Promise<{ ops: Record<st
         query: ops.MARK_SEEN,
         userId: unread.reader,
         variables: { conversationId: unread.conversationId },
-        inputs: { conversation: unread.conversationId, reader: unread.reader },
+        inputs: { conversation: unread.conversationId, reader: unread.reader, peer: unread.peer },
         warmup: { userId: warmUnread.reader, variables: { conversationId: warmUnread.conversationId } },
       },
     ],
@@ -364,7 +366,7 @@ async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<s
       for (let i = 0; i < n(); i++) {
         const s = pools.takeSend();
         if (!s) break;
-        inputs.push({ conversation: s.conversationId, sender: s.sender, clientMessageId: `mr${RUN_ID}-${rep}-${i}` });
+        inputs.push({ conversation: s.conversationId, sender: s.sender, recipient: s.recipient, clientMessageId: `mr${RUN_ID}-${rep}-${i}` });
       }
       w.replay = await replay(C.sendMessage, inputs, false, database);
       r.http.sendMessage = w;
@@ -376,7 +378,7 @@ async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<s
       const reserved = pools.unreadByPeer(1000, Math.min(6000, Math.floor(pools.unreadLeft() / 4)));
       const inputs: Array<Record<string, string>> = [];
       const forReplay = Math.min(n(), Math.floor(pools.unreadLeft() / 3));
-      for (let u = pools.takeUnread(); u && inputs.length < forReplay; u = inputs.length + 1 < forReplay ? pools.takeUnread() : null) inputs.push({ conversation: u.conversationId, reader: u.reader });
+      for (let u = pools.takeUnread(); u && inputs.length < forReplay; u = inputs.length + 1 < forReplay ? pools.takeUnread() : null) inputs.push({ conversation: u.conversationId, reader: u.reader, peer: u.peer });
       const w = await httpWorkload('markConversationSeen (pointer moves, receipt emitted)', ours, () => {
         const u = pools.takeUnread();
         return u ? { body: ops.body(ops.MARK_SEEN, { conversationId: u.conversationId }), token: tok(u.reader) } : null;
