@@ -34,6 +34,11 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     applicationName: opts.applicationName ?? 'message-requests',
     extra: {
       max: opts.poolSize ?? 20,
+      // A new connection costs a backend start, a cold catalog cache and re-preparing the
+      // named statements: tens of milliseconds on the first requests after a lull. pg's
+      // default closed idle connections after 10 s; keep them a minute, and a few for good.
+      min: 4,
+      idleTimeoutMillis: 60_000,
       connectionTimeoutMillis: 5000,
       // Bound every statement so a stuck lock answers an error instead of hanging a client.
       statement_timeout: 15000,

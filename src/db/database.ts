@@ -98,5 +98,5 @@ export async function openDatabase(config: Config, logger: Logger, sqlCounter?: 
  */
 function limitsPoolFor(main: Pool): Pool {
   const base = (main as unknown as { options: PoolConfig }).options;
-  return new Pool({ ...base, max: 4, options: '-c synchronous_commit=off' });
+  return new Pool({ ...base, max: 4, min: 2, options: '-c synchronous_commit=off' });
 }
