@@ -8,9 +8,9 @@ import { MessageButtonResolver, RequestsResolver } from '../modules/requests/req
 import { NotificationsResolver } from '../modules/notifications/notifications.resolver';
 import { ModerationResolver } from '../modules/moderation/moderation.resolver';
 import { ConversationsResolver } from '../modules/conversations/conversations.resolver';
-import { MessagesResolver } from '../modules/messages/messages.resolver';
+import { MessagesResolver, SeenEventResolver } from '../modules/messages/messages.resolver';
 
-export const resolvers = [UsersResolver, RelationshipsResolver, RequestsResolver, MessageButtonResolver, NotificationsResolver, ModerationResolver, ConversationsResolver, MessagesResolver] as const;
+export const resolvers = [UsersResolver, RelationshipsResolver, RequestsResolver, MessageButtonResolver, NotificationsResolver, ModerationResolver, ConversationsResolver, MessagesResolver, SeenEventResolver] as const;
 
 let cached: Promise<GraphQLSchema> | null = null;
 

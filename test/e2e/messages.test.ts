@@ -231,6 +231,11 @@ describe('seen receipts', () => {
     const subA = await t.subscribe(OnMessageSeenDocument, { conversationId: c }, a.token);
     const subB = await t.subscribe(OnMessageSeenDocument, {}, b.token);
     const subThird = await t.subscribe(OnMessageSeenDocument, {}, third.token);
+    const subAFull = await t.subscribe<{ messageSeen: { reader: { id: string; username: string } } }, unknown>(
+      `subscription { messageSeen { reader { id username } } }`,
+      {},
+      a.token,
+    );
 
     expect((await history(a, c)).map((m) => m.status)).toEqual(['SENT', 'SENT']);
     const seen = await t.ok(MarkConversationSeenDocument, { conversationId: c }, b.token);
@@ -238,6 +243,7 @@ describe('seen receipts', () => {
 
     const event = await subA.next();
     expect(event.messageSeen).toMatchObject({ conversationId: c, reader: { id: b.id }, upToMessageId: m2.id });
+    expect((await subAFull.next()).messageSeen.reader).toEqual({ id: b.id, username: b.username });
     const mine = await history(a, c);
     expect(mine.map((m) => m.status)).toEqual(['SEEN', 'SEEN']);
     expect(mine[1].seenAt).toBe(event.messageSeen.seenAt);
@@ -250,7 +256,7 @@ describe('seen receipts', () => {
     expect(subB.events).toHaveLength(1);
     expect(subA.events).toHaveLength(1);
     expect(subThird.events).toHaveLength(0);
-    await Promise.all([subA.close(), subB.close(), subThird.close()]);
+    await Promise.all([subA.close(), subB.close(), subThird.close(), subAFull.close()]);
   });
 
   it('passing only one\'s own messages sends the other party no receipt', async () => {

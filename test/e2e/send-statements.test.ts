@@ -62,3 +62,27 @@ it('sendMessageRequest to a new pair costs 10 statements, and 2 more for the sen
   // its members, the intro message, the request, its notification, the events, COMMIT.
   expect(sent.count).toBe(12);
 });
+
+it('markConversationSeen, with its receipt delivered to the peer, costs 8 statements in all', async () => {
+  const a = await t.makeUser();
+  const b = await t.makeUser();
+  const c = await openConversation(t, a, b);
+  const toA = await t.subscribe(`subscription { messageSeen { conversationId upToMessageId } }`, {}, a.token);
+  await t.ok(`query { me { id } }`, {}, b.token); // b's token is known from here on, as a's is
+  const marked = await counted(async () => {
+    const res = await t.ok<{ markConversationSeen: { unreadCount: number } }, unknown>(
+      `mutation Mark($id: ID!) { markConversationSeen(conversationId: $id) { unreadCount } }`,
+      { id: c },
+      b.token,
+    );
+    await until('the peer hears of it', () => toA.events.length === 1);
+    return res;
+  });
+  expect(marked.result.markConversationSeen.unreadCount).toBe(0);
+  expect(toA.events[0]).toMatchObject({ messageSeen: { conversationId: c } });
+  // BEGIN, the conversation with its pair's lock, the blocks between the two, the target
+  // with the pointer and seen_at moved, the events, COMMIT; then the unread count it
+  // returns; and the block re-check before the peer's delivery.
+  expect(marked.count).toBe(8);
+  await toA.close();
+});

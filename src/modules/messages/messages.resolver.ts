@@ -58,15 +58,9 @@ export class MessagesResolver {
     subscribe: ({ args, context }) =>
       (context as Context).services.messages.live(requireViewer(context as Context).id, EventType.MESSAGE_SEEN, args.conversationId),
   })
-  async messageSeen(
-    @Root() event: UserEvent,
-    @Arg('conversationId', () => ID, { nullable: true }) _conversationId: string | null,
-    @Ctx() ctx: Context,
-  ): Promise<SeenEvent> {
+  messageSeen(@Root() event: UserEvent, @Arg('conversationId', () => ID, { nullable: true }) _conversationId: string | null): SeenEvent {
     const p = event.payload as unknown as MessageSeenPayload;
-    const reader = await ctx.loaders.userById.load(p.readerId);
-    if (!reader) throw notFound('User not found');
-    return { cursor: event.cursor, conversationId: p.conversationId, reader, upToMessageId: p.upToMessageId, seenAt: new Date(p.seenAt) };
+    return { cursor: event.cursor, conversationId: p.conversationId, readerId: p.readerId, upToMessageId: p.upToMessageId, seenAt: new Date(p.seenAt) };
   }
 
   @FieldResolver(() => User)
@@ -91,5 +85,17 @@ export class MessagesResolver {
   @FieldResolver(() => String, { nullable: true, description: "The sender's idempotency key; null for anyone but the sender." })
   clientMessageId(@Root() message: Message, @Ctx() ctx: Context): string | null {
     return ctx.viewer?.id === message.senderId ? message.clientMessageId : null;
+  }
+}
+
+@Resolver(() => SeenEvent)
+export class SeenEventResolver {
+  @FieldResolver(() => User)
+  async reader(@Root() event: SeenEvent, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<User> {
+    // The reader always exists (events go only to the other participant): `reader { id }` needs no read.
+    if (onlyIdSelected(info)) return Object.assign(new User(), { id: event.readerId });
+    const user = await ctx.loaders.userById.load(event.readerId);
+    if (!user) throw notFound('User not found');
+    return user;
   }
 }

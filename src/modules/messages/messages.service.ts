@@ -265,32 +265,20 @@ export class MessagesService {
         conversationOpen: conversation.status === ConversationStatus.OPEN,
         relationship: await this.deps.relationships.betweenOne(viewerId, otherId, tx.manager),
       });
-      const target = await this.pointerTarget(tx.manager, conversation, upToMessageId);
-      if (!target) return conversation;
-      const now = this.deps.clock.now();
-
-      // Forward only, in one statement: concurrent marks by the same viewer never move it back.
-      const [, moved]: [unknown, number] = await tx.manager.query(
-        `UPDATE conversation_members SET last_read_seq = $3, last_read_at = $4
-          WHERE conversation_id = $1 AND user_id = $2 AND last_read_seq < $3`,
-        [conversation.id, viewerId, target.seq, now],
-      );
-      if (moved > 0) this.deps.events.emit(tx, viewerId, EventType.INBOX_BADGE_CHANGED, { conversationId: conversation.id });
-      if (!receipts) return conversation;
-
-      // Bounded by the target, which is at or below the pointer: seen_at never passes it.
-      const [seen]: [Array<{ id: string }>, number] = await tx.manager.query(
-        `UPDATE messages SET seen_at = $4
-          WHERE conversation_id = $1 AND sender_id = $2 AND seq <= $3 AND seen_at IS NULL RETURNING id`,
-        [conversation.id, otherId, target.seq, now],
-      );
+      if (upToMessageId != null && !isUuid(upToMessageId)) throw notFound('Message not found');
+      const mark = await this.markInTx(tx.manager, { conversationId: conversation.id, viewerId, otherId, upToMessageId: upToMessageId ?? null, receipts, now: this.deps.clock.now() });
+      if (!mark) {
+        if (upToMessageId != null) throw notFound('Message not found');
+        return conversation; // no messages yet
+      }
+      if (mark.moved) this.deps.events.emit(tx, viewerId, EventType.INBOX_BADGE_CHANGED, { conversationId: conversation.id });
       // A receipt only when some of the other party's messages became seen: passing only
       // one's own messages tells them nothing. Their delivery copies are now out of date.
-      if (seen.length > 0) {
+      if (mark.seen.length > 0) {
         tx.afterCommit(() => {
-          for (const m of seen) this.justPosted.delete(m.id);
+          for (const id of mark.seen) this.justPosted.delete(id);
         });
-        const payload: MessageSeenPayload = { conversationId: conversation.id, readerId: viewerId, upToMessageId: target.id, seenAt: now.toISOString() };
+        const payload: MessageSeenPayload = { conversationId: conversation.id, readerId: viewerId, upToMessageId: mark.targetId, seenAt: mark.now.toISOString() };
         this.deps.events.emit(tx, otherId, EventType.MESSAGE_SEEN, { ...payload });
       }
       return conversation;
@@ -367,16 +355,44 @@ export class MessagesService {
     });
   }
 
-  /** The message the pointer should move to: the given one (in this conversation) or the latest. */
-  private async pointerTarget(manager: EntityManager, conversation: Conversation, upToMessageId?: string | null) {
-    if (upToMessageId == null) {
-      return manager.findOne(Message, { where: { conversationId: conversation.id }, order: { seq: 'DESC' }, select: { id: true, seq: true } });
-    }
-    const message = isUuid(upToMessageId)
-      ? await manager.findOne(Message, { where: { id: upToMessageId, conversationId: conversation.id }, select: { id: true, seq: true } })
-      : null;
-    if (!message) throw notFound('Message not found');
-    return message;
+  /**
+   * markConversationSeen's writes, in one statement: finds the target (the given message of
+   * this conversation, or the latest), moves the viewer's pointer forward to it (never
+   * back: concurrent marks by the same viewer cannot undo each other), and, when receipts
+   * are allowed, sets seen_at on the other party's messages up to it. seen_at is bounded
+   * by the target, which is at or below the pointer, so it never passes the pointer.
+   * Null when there is no such message (nothing is written then).
+   */
+  private async markInTx(
+    manager: EntityManager,
+    m: { conversationId: string; viewerId: string; otherId: string; upToMessageId: string | null; receipts: boolean; now: Date },
+  ): Promise<{ targetId: string; moved: boolean; seen: string[]; now: Date } | null> {
+    const given = m.upToMessageId !== null;
+    const target = given
+      ? 'SELECT id, seq FROM messages WHERE id = $6 AND conversation_id = $1'
+      : 'SELECT id, seq FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT 1';
+    const params: unknown[] = [m.conversationId, m.viewerId, m.otherId, m.now, m.receipts];
+    if (given) params.push(m.upToMessageId);
+    const {
+      rows: [row],
+    } = await prepared<{ id: string; moved: boolean; seen: string[] }>(
+      manager,
+      given ? 'messages.mark-seen-up-to' : 'messages.mark-seen-latest',
+      `WITH target AS (${target}),
+       moved AS (
+         UPDATE conversation_members m SET last_read_seq = target.seq, last_read_at = $4
+           FROM target WHERE m.conversation_id = $1 AND m.user_id = $2 AND m.last_read_seq < target.seq
+         RETURNING 1
+       ), seen AS (
+         UPDATE messages msg SET seen_at = $4
+           FROM target WHERE $5 AND msg.conversation_id = $1 AND msg.sender_id = $3 AND msg.seq <= target.seq AND msg.seen_at IS NULL
+         RETURNING msg.id
+       )
+       SELECT target.id, EXISTS (SELECT 1 FROM moved) AS moved, ARRAY(SELECT id::text FROM seen) AS seen FROM target`,
+      params,
+    );
+    return row ? { targetId: row.id, moved: row.moved, seen: row.seen, now: m.now } : null;
   }
+
 }
 

@@ -37,7 +37,9 @@ export class MessageEvent {
 export class SeenEvent {
   @Field() cursor: string;
   @Field(() => ID) conversationId: string;
-  @Field(() => User) reader: User;
+  /** Resolved by SeenEventResolver: `reader { id }` needs no read. */
+  @Field(() => User) reader?: User;
+  readerId: string;
   @Field(() => ID) upToMessageId: string;
   @Field() seenAt: Date;
 }
