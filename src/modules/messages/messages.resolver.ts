@@ -64,12 +64,9 @@ export class MessagesResolver {
   }
 
   @FieldResolver(() => User)
-  async sender(@Root() message: Message, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<User> {
-    // A message's sender always exists (foreign key): `sender { id }` needs no read.
-    if (onlyIdSelected(info)) return Object.assign(new User(), { id: message.senderId });
-    const user = await ctx.loaders.userById.load(message.senderId);
-    if (!user) throw notFound('User not found');
-    return user;
+  sender(@Root() message: Message, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<User> {
+    // A message's sender always exists (foreign key).
+    return existingUser(ctx, info, message.senderId);
   }
 
   @FieldResolver(() => MessageStatus, { description: "SEEN once the recipient's read pointer passed it." })
@@ -91,11 +88,16 @@ export class MessagesResolver {
 @Resolver(() => SeenEvent)
 export class SeenEventResolver {
   @FieldResolver(() => User)
-  async reader(@Root() event: SeenEvent, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<User> {
-    // The reader always exists (events go only to the other participant): `reader { id }` needs no read.
-    if (onlyIdSelected(info)) return Object.assign(new User(), { id: event.readerId });
-    const user = await ctx.loaders.userById.load(event.readerId);
-    if (!user) throw notFound('User not found');
-    return user;
+  reader(@Root() event: SeenEvent, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<User> {
+    // The reader is the conversation's other participant, an account that exists.
+    return existingUser(ctx, info, event.readerId);
   }
+}
+
+/** An account known to exist: when the client asks only its `id`, nothing is read (a chat client's `sender { id }`). */
+async function existingUser(ctx: Context, info: GraphQLResolveInfo, id: string): Promise<User> {
+  if (onlyIdSelected(info)) return Object.assign(new User(), { id });
+  const user = await ctx.loaders.userById.load(id);
+  if (!user) throw notFound('User not found');
+  return user;
 }
