@@ -373,17 +373,18 @@ export class RequestsService {
   /**
    * Deleting a pending request takes it out of the folder and tells the sender nothing.
    * Deleting an accepted one hides the conversation from the viewer's inbox (SPEC §4).
+   * A request that aged out can still be deleted (a stale folder), and blocked with it.
    */
   async delete(viewerId: string, id: string, block: boolean) {
     return runInTransaction(this.dataSource, async (tx) => {
-      const request = await this.lockForAction(tx, viewerId, id, 'recipient');
+      const request = await this.lockForAction(tx, viewerId, id, 'recipient', true);
       const now = this.clock.now();
       if (request.status === StoredRequestStatus.ACCEPTED) {
         await tx.manager.query(`UPDATE conversation_members SET in_inbox = false WHERE conversation_id = $1 AND user_id = $2`, [
           request.conversationId,
           viewerId,
         ]);
-      } else if (request.status === StoredRequestStatus.PENDING && !request.deletedAt) {
+      } else if ((request.status === StoredRequestStatus.PENDING || request.status === StoredRequestStatus.EXPIRED) && !request.deletedAt) {
         await tx.manager.update(MessageRequest, { id: request.id }, { deletedAt: now });
         await this.notifications.markRequestsReadInTx(tx, viewerId, [request.id], now);
       } else if (!request.deletedAt) {
@@ -480,10 +481,24 @@ export class RequestsService {
 
   // ---- helpers -------------------------------------------------------------------------
 
-  /** Locks the pair, then the request row; anyone but `role` gets NOT_FOUND or FORBIDDEN. */
-  private async lockForAction(tx: Tx, viewerId: string, id: string, role: 'sender' | 'recipient'): Promise<MessageRequest> {
+  /**
+   * A request that aged out, undeleted, seen by its recipient: gone from every view, but
+   * a client whose folder is stale may still delete it, and a block asked with the
+   * delete must not be lost.
+   */
+  private isAgedOutFor(request: MessageRequest, viewerId: string, now: Date): boolean {
+    if (request.recipientId !== viewerId || request.deletedAt) return false;
+    return request.status === StoredRequestStatus.EXPIRED || (request.status === StoredRequestStatus.PENDING && request.expiresAt <= now);
+  }
+
+  /**
+   * Locks the pair, then the request row; anyone but `role` gets NOT_FOUND or FORBIDDEN.
+   * `agedOut`: the recipient may also act on a request that aged out (delete does).
+   */
+  private async lockForAction(tx: Tx, viewerId: string, id: string, role: 'sender' | 'recipient', agedOut = false): Promise<MessageRequest> {
     const peek = isUuid(id) ? await tx.manager.findOneBy(MessageRequest, { id }) : null;
-    if (!peek || !this.canSee(peek, viewerId)) throw notFound('Message request not found');
+    const now = this.clock.now();
+    if (!peek || !(this.canSee(peek, viewerId, now) || (agedOut && this.isAgedOutFor(peek, viewerId, now)))) throw notFound('Message request not found');
     await lockPair(tx, peek.senderId, peek.recipientId);
     const request = await tx.manager
       .createQueryBuilder(MessageRequest, 'r')
