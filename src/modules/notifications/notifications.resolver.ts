@@ -59,7 +59,7 @@ export class NotificationsResolver {
       return {
         cursor: e.cursor,
         type: e.type as EventType,
-        request: request && ctx.services.requests.canSee(request, viewerId) ? toView(request, now) : null,
+        request: request && ctx.services.requests.canSee(request, viewerId, now) ? toView(request, now) : null,
         conversationId: p.conversationId ?? null,
         messageId: p.messageId ?? null,
         upToMessageId: p.upToMessageId ?? null,
@@ -78,7 +78,8 @@ export class NotificationsResolver {
   async request(@Root() n: NotificationView, @Ctx() ctx: Context) {
     if (!n.requestId) return null;
     const row = await ctx.loaders.requestById.load(n.requestId);
-    return row && ctx.services.requests.canSee(row, requireViewer(ctx).id) ? toView(row, ctx.services.clock.now()) : null;
+    const now = ctx.services.clock.now();
+    return row && ctx.services.requests.canSee(row, requireViewer(ctx).id, now) ? toView(row, now) : null;
   }
 
   @Subscription(() => InboxBadgeEvent, {

@@ -69,10 +69,11 @@ export function subscribeVisible(ctx: Context, types: EventType[]): AsyncIterabl
   const viewerId = ctx.viewer!.id;
   return subscribeEvents(ctx, types, async (event) => {
     const request = await ctx.services.requests.byIds([String(event.payload.requestId)]).then((r) => r[0]);
-    if (!request || !ctx.services.requests.canSee(request, viewerId)) return null;
+    const now = ctx.services.clock.now();
+    if (!request || !ctx.services.requests.canSee(request, viewerId, now)) return null;
     const otherId = request.senderId === viewerId ? request.recipientId : request.senderId;
     const rel = await ctx.services.relationships.betweenOne(viewerId, otherId);
     if (rel.bBlocksA) return null;
-    return { cursor: event.cursor, request: toView(request, ctx.services.clock.now()) };
+    return { cursor: event.cursor, request: toView(request, now) };
   });
 }
