@@ -8,6 +8,7 @@ import type { Tx } from './transaction';
  * pair, so A→B and B→A contend on the same lock. Take it before any row lock on the
  * pair's rows (blocks, follows, requests): one order everywhere, so no two of these
  * transactions wait on each other in a cycle. It is re-entrant within a transaction.
+ * (unfollow and unblock, single statements that can let nothing past a rule, go without.)
  *
  * conversations.by-id-locking-pair takes the same key inline; keep the two in step.
  */

@@ -67,7 +67,7 @@ it('markConversationSeen, with its receipt delivered to the peer, costs 8 statem
   const a = await t.makeUser();
   const b = await t.makeUser();
   const c = await openConversation(t, a, b);
-  const toA = await t.subscribe(`subscription { messageSeen { conversationId upToMessageId } }`, {}, a.token);
+  const toA = await t.subscribe(`subscription { messageSeen { conversationId upToMessageId reader { id } } }`, {}, a.token);
   await t.ok(`query { me { id } }`, {}, b.token); // b's token is known from here on, as a's is
   const marked = await counted(async () => {
     const res = await t.ok<{ markConversationSeen: { unreadCount: number } }, unknown>(
@@ -79,10 +79,10 @@ it('markConversationSeen, with its receipt delivered to the peer, costs 8 statem
     return res;
   });
   expect(marked.result.markConversationSeen.unreadCount).toBe(0);
-  expect(toA.events[0]).toMatchObject({ messageSeen: { conversationId: c } });
+  expect(toA.events[0]).toMatchObject({ messageSeen: { conversationId: c, reader: { id: b.id } } });
   // BEGIN, the conversation with its pair's lock, the blocks between the two, the target
   // with the pointer and seen_at moved, the events, COMMIT; then the unread count it
-  // returns; and the block re-check before the peer's delivery.
+  // returns; and the block re-check before the peer's delivery (`reader { id }` reads nothing).
   expect(marked.count).toBe(8);
   await toA.close();
 });

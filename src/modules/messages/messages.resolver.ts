@@ -65,7 +65,7 @@ export class MessagesResolver {
 
   @FieldResolver(() => User)
   sender(@Root() message: Message, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<User> {
-    // A message's sender always exists (foreign key).
+    // Accounts are never deleted, so a message's sender exists.
     return existingUser(ctx, info, message.senderId);
   }
 
