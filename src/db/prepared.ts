@@ -27,3 +27,25 @@ export async function prepared<R extends QueryResultRow = Record<string, unknown
   const pool = (manager.connection.driver as unknown as { master: Pool }).master;
   return pool.query<R>({ name, text, values });
 }
+
+/** `prepared` for a statement that answers one row (or none): the row, or undefined. */
+export async function preparedRow<R extends QueryResultRow = Record<string, unknown>>(
+  manager: EntityManager,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<R | undefined> {
+  return (await prepared<R>(manager, name, text, values)).rows[0];
+}
+
+/** `prepared` for a statement that always answers exactly one row (an INSERT … RETURNING, a `FROM (SELECT 1)` read). */
+export async function preparedOne<R extends QueryResultRow = Record<string, unknown>>(
+  manager: EntityManager,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<R> {
+  const row = await preparedRow<R>(manager, name, text, values);
+  if (!row) throw new Error(`prepared statement ${name} answered no row`);
+  return row;
+}

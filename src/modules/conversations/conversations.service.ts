@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { prepared } from '../../db/prepared';
+import { preparedOne, preparedRow } from '../../db/prepared';
 import { runInTransaction, type Tx } from '../../db/transaction';
 import { badInput, notFound } from '../../graphql/errors';
 import { pageRequest, toConnection, type Connection, type ConnectionArgs } from '../../graphql/pagination';
@@ -43,9 +43,7 @@ export class ConversationsService {
    */
   async createForPair(tx: Tx, a: string, b: string, now: Date): Promise<string> {
     const [low, high] = a < b ? [a, b] : [b, a];
-    const {
-      rows: [row],
-    } = await prepared<{ id: string }>(
+    const row = await preparedOne<{ id: string }>(
       tx.manager,
       'conversations.create-for-pair',
       `WITH c AS (
@@ -76,13 +74,13 @@ export class ConversationsService {
   async byId(id: string, manager: EntityManager = this.dataSource.manager): Promise<Conversation | null> {
     if (!isUuid(id)) return null;
     // Every message operation starts here: a prepared statement, not TypeORM's find.
-    const { rows } = await prepared<ConversationRow>(
+    const row = await preparedRow<ConversationRow>(
       manager,
       'conversations.by-id',
       `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1`,
       [id],
     );
-    return rows[0] ? fromRow(rows[0]) : null;
+    return row ? fromRow(row) : null;
   }
 
   async byIds(ids: readonly string[]): Promise<Conversation[]> {
@@ -126,7 +124,7 @@ export class ConversationsService {
   async requireReadableLockingPair(tx: Tx, viewerId: string, conversationId: string): Promise<Conversation> {
     if (!isUuid(conversationId)) throw notFound('Conversation not found');
     // The key is db/pair-lock's: `pair:<low>,<high>`, the pair stored in that order.
-    const { rows } = await prepared<ConversationRow>(
+    const row = await preparedRow<ConversationRow>(
       tx.manager,
       'conversations.by-id-locking-pair',
       `SELECT ${CONVERSATION_COLUMNS},
@@ -134,8 +132,8 @@ export class ConversationsService {
          FROM conversations WHERE id = $1 AND $2 IN (user_low_id, user_high_id)`,
       [conversationId, viewerId],
     );
-    if (!rows[0]) throw notFound('Conversation not found');
-    return this.checkReadable(viewerId, fromRow(rows[0]), tx.manager);
+    if (!row) throw notFound('Conversation not found');
+    return this.checkReadable(viewerId, fromRow(row), tx.manager);
   }
 
   private async checkReadable(viewerId: string, conversation: Conversation, manager: EntityManager): Promise<Conversation> {

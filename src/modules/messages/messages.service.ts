@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { SKIP } from '../../lib/async-iterable';
 import { BoundedCache } from '../../lib/bounded-cache';
-import { prepared } from '../../db/prepared';
+import { preparedOne, preparedRow } from '../../db/prepared';
 import { isUniqueViolation, runInTransaction, type Tx } from '../../db/transaction';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { pageRequest, toConnection, type Connection, type ConnectionArgs } from '../../graphql/pagination';
@@ -115,9 +115,7 @@ export class MessagesService {
     // One round trip: take the next seq (locking the conversation row until commit),
     // insert the message, point the conversation at it, and move both members' activity.
     // The CTEs share one snapshot, so the members update reads the status from `conv`.
-    const {
-      rows: [row],
-    } = await prepared<{ seq: string }>(
+    const row = await preparedRow<{ seq: string }>(
       tx.manager,
       'messages.append',
       `WITH conv AS (
@@ -206,9 +204,7 @@ export class MessagesService {
    * same facts the bans, relationships and users modules answer one by one elsewhere.
    */
   private async sendFacts(manager: EntityManager, senderId: string, recipientId: string, key: string | null): Promise<SendFacts> {
-    const {
-      rows: [row],
-    } = await prepared<SendFactsRow>(
+    const row = await preparedOne<SendFactsRow>(
       manager,
       'messages.send-facts',
       `SELECT (SELECT dm_policy FROM users WHERE id = $2) AS recipient_policy,
@@ -373,9 +369,7 @@ export class MessagesService {
       : 'SELECT id, seq FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT 1';
     const params: unknown[] = [m.conversationId, m.viewerId, m.otherId, m.now, m.receipts];
     if (given) params.push(m.upToMessageId);
-    const {
-      rows: [row],
-    } = await prepared<{ id: string; moved: boolean; seen: string[] }>(
+    const row = await preparedRow<{ id: string; moved: boolean; seen: string[] }>(
       manager,
       given ? 'messages.mark-seen-up-to' : 'messages.mark-seen-latest',
       `WITH target AS (${target}),

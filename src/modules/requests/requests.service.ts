@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { lockPair } from '../../db/pair-lock';
-import { prepared } from '../../db/prepared';
+import { prepared, preparedOne, preparedRow } from '../../db/prepared';
 import { runInTransaction, isUniqueViolation, type Tx } from '../../db/transaction';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { createdAtCursor, newestFirstPage, pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
@@ -139,9 +139,7 @@ export class RequestsService {
         const now = this.clock.now();
         // Every send by this account queues here: the rolling daily count is exact even
         // when one account fires many sends at once.
-        const {
-          rows: [sender],
-        } = await prepared<{ id: string; birth_date: string; created_at: Date }>(
+        const sender = await preparedRow<{ id: string; birth_date: string; created_at: Date }>(
           tx.manager,
           'requests.lock-sender',
           'SELECT id, birth_date, created_at FROM users WHERE id = $1 FOR UPDATE',
@@ -279,9 +277,7 @@ export class RequestsService {
     text?: string,
     clientMessageId: string | null = null,
   ): Promise<{ input: EligibilityInput; pair: PairState; repeated: boolean }> {
-    const {
-      rows: [f],
-    } = await prepared<SendFactsRow>(manager, 'requests.send-facts', SEND_FACTS, [sender.id, recipientId, now, new Date(now.getTime() - DAY_MS), clientMessageId]);
+    const f = await preparedOne<SendFactsRow>(manager, 'requests.send-facts', SEND_FACTS, [sender.id, recipientId, now, new Date(now.getTime() - DAY_MS), clientMessageId]);
     const pair: PairState = {
       conversationId: f.conversation_id,
       openConversationId: f.conversation_status === ConversationStatus.OPEN ? f.conversation_id : null,
