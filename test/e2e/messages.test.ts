@@ -397,6 +397,19 @@ describe('messageReceived', () => {
     expect(subThird.events).toHaveLength(0);
     await Promise.all([subA.close(), subB.close(), subThird.close()]);
   });
+  it('a refused send announces nothing: its events roll back with its append', async () => {
+    const [a, b, c] = await pair();
+    const subB = await t.subscribe(OnMessageReceivedDocument, { conversationId: c }, b.token);
+    await t.query(`INSERT INTO messaging_bans (user_id, until, source) VALUES ($1, NULL, 'MODERATOR')`, [a.id]);
+    expect(codeOf(await send(a, c, 'refused'))).toBe('MESSAGING_BANNED');
+    await t.query(`DELETE FROM messaging_bans WHERE user_id = $1`, [a.id]);
+    const sent = (await send(a, c, 'sent')).data!.sendMessage;
+    expect((await subB.next()).messageReceived.message).toMatchObject({ id: sent.id, text: 'sent' });
+    const logged = await t.query<{ n: string }>(`SELECT count(*) AS n FROM events WHERE user_id = $1 AND type = 'MESSAGE_RECEIVED'`, [b.id]);
+    expect(Number(logged[0].n)).toBe(1);
+    expect(subB.events).toHaveLength(1);
+    await subB.close();
+  });
 });
 
 describe('delivery re-check', () => {

@@ -37,6 +37,11 @@ export function receiptsAllowed(facts: { conversationOpen: boolean; relationship
   return facts.conversationOpen && !facts.relationship.aBlocksB && !facts.relationship.bBlocksA;
 }
 
+/** The text rule alone: sendMessage appends only such a text before its verdict. */
+export function messageTextAcceptable(text: string): boolean {
+  return checkMessageText(text, MAX_MESSAGE_TEXT) === null;
+}
+
 export function evaluateSendMessage(facts: SendMessageFacts): SendMessageVerdict {
   if (facts.senderBan) return { allowed: false, ...messagingBannedDenial(facts.senderBan) };
   if (facts.relationship.aBlocksB || facts.relationship.bBlocksA) {

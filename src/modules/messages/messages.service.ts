@@ -11,10 +11,10 @@ import type { UserEvent } from '../../graphql/pubsub';
 import { INVALID_CLIENT_MESSAGE_ID, isUuid, isValidClientMessageId } from '../../lib/ids';
 import { Conversation, ConversationStatus } from '../conversations/conversation.entity';
 import { ConversationsService } from '../conversations/conversations.service';
-import { EventType, type EventsService } from '../notifications/events.service';
+import { EventType, type EventsService, type InlineEvents } from '../notifications/events.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
 import { Message } from './message.entity';
-import { evaluateSendMessage, receiptsAllowed, type SendMessageFacts } from './message-rules';
+import { evaluateSendMessage, messageTextAcceptable, receiptsAllowed, type SendMessageFacts } from './message-rules';
 
 // A live event reaches its subscribers within milliseconds of the commit; past this it is
 // a late delivery and reads the row (seen_at may have moved).
@@ -91,60 +91,50 @@ export class MessagesService {
   /**
    * Appends a message to an open conversation and announces it: MESSAGE_RECEIVED to the
    * recipient and to the sender (their other devices), and the recipient's badge. Every
-   * path that adds a message to an open conversation goes through here.
+   * path that adds a message to an open conversation goes through here or through send,
+   * which does the same in one statement with its rules' facts. The transaction's events
+   * are written with the message, so none may be emitted after this.
    */
   async postInTx(tx: Tx, input: AppendMessage, recipientId: string): Promise<Message> {
-    const message = await this.appendInTx(tx, input);
-    // Registered before the events' own after-commit publish, so it is there when they land.
-    tx.afterCommit(() => this.justPosted.set(message.id, message));
-    const payload: MessageReceivedPayload = { conversationId: input.conversationId, messageId: message.id, senderId: input.senderId };
-    this.deps.events.emit(tx, recipientId, EventType.MESSAGE_RECEIVED, { ...payload });
-    this.deps.events.emit(tx, input.senderId, EventType.MESSAGE_RECEIVED, { ...payload });
-    this.deps.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, { conversationId: input.conversationId });
-    return message;
+    const id = randomUUID();
+    this.announce(tx, { conversationId: input.conversationId, messageId: id, senderId: input.senderId }, recipientId);
+    const events = this.deps.events.inline(tx, 7);
+    const row = await preparedRow<{ seq: string; event_seqs: string[] }>(
+      tx.manager,
+      'messages.post',
+      `WITH ${appendCtes('true')}, ${events.ctes}
+       SELECT seq, ${events.eventSeqs} FROM msg`,
+      [...appendParams(input, id), ...events.params],
+    );
+    if (!row) throw new Error(`conversation ${input.conversationId} not found while appending`);
+    return this.posted(tx, events, row.event_seqs, messageOf(input, id, row.seq));
   }
 
   /**
-   * Appends a message inside the caller's transaction. Taking the next sequence number
-   * updates (and so locks) the conversation row until commit: concurrent senders queue
-   * there, and every reader sees one order. An open conversation comes back into both
-   * members' inboxes (a deleted conversation returns with its history).
+   * Appends a message inside the caller's transaction, announcing nothing (a request's
+   * intro: its own events say it). See appendCtes for the order and the inbox.
    */
   async appendInTx(tx: Tx, input: AppendMessage): Promise<Message> {
     const id = randomUUID();
-    // One round trip: take the next seq (locking the conversation row until commit),
-    // insert the message, point the conversation at it, and move both members' activity.
-    // The CTEs share one snapshot, so the members update reads the status from `conv`.
-    const row = await preparedRow<{ seq: string }>(
-      tx.manager,
-      'messages.append',
-      `WITH conv AS (
-         UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $2, last_message_id = $3
-          WHERE id = $1 RETURNING last_seq, status
-       ), msg AS (
-         INSERT INTO messages (id, conversation_id, seq, sender_id, text, client_message_id, created_at)
-         SELECT $3, $1, conv.last_seq, $4, $5, $6, $2 FROM conv
-         RETURNING seq
-       ), members AS (
-         UPDATE conversation_members m SET activity_at = $2, in_inbox = (conv.status = 'OPEN') OR m.in_inbox
-           FROM conv WHERE m.conversation_id = $1
-       )
-       SELECT seq FROM msg`,
-      [input.conversationId, input.now, id, input.senderId, input.text, input.clientMessageId],
-    );
+    const row = await preparedRow<{ seq: string }>(tx.manager, 'messages.append', `WITH ${appendCtes('true')} SELECT seq FROM msg`, appendParams(input, id));
     if (!row) throw new Error(`conversation ${input.conversationId} not found while appending`);
-    return Object.assign(new Message(), {
-      id,
-      conversationId: input.conversationId,
-      seq: String(row.seq),
-      senderId: input.senderId,
-      text: input.text,
-      clientMessageId: input.clientMessageId,
-      createdAt: input.now,
-      seenAt: null,
-    });
+    return messageOf(input, id, row.seq);
   }
 
+  /** The events of a new message: to both participants (the sender's other devices), and the recipient's badge. */
+  private announce(tx: Tx, payload: MessageReceivedPayload, recipientId: string): void {
+    this.deps.events.emit(tx, recipientId, EventType.MESSAGE_RECEIVED, { ...payload });
+    this.deps.events.emit(tx, payload.senderId, EventType.MESSAGE_RECEIVED, { ...payload });
+    this.deps.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, { conversationId: payload.conversationId });
+  }
+
+  /** After the statement that wrote a message and its events: kept for its live delivery, then published. */
+  private posted(tx: Tx, events: InlineEvents, seqs: string[], message: Message): Message {
+    // Registered before the events' after-commit publish, so it is there when they land.
+    tx.afterCommit(() => this.justPosted.set(message.id, message));
+    events.written(seqs);
+    return message;
+  }
 
   /**
    * sendMessage. Refusals in this order: not readable → NOT_FOUND; banned sender →
@@ -170,26 +160,27 @@ export class MessagesService {
         conversationId = conversation.id;
         if (key !== null && !isValidClientMessageId(key)) throw badInput(INVALID_CLIENT_MESSAGE_ID, 'clientMessageId');
         const recipientId = ConversationsService.otherParticipant(conversation, senderId);
-        const facts = await this.sendFacts(tx.manager, senderId, recipientId, key);
+        const now = this.deps.clock.now();
+        const append: AppendMessage = { conversationId: conversation.id, senderId, text: input.text, clientMessageId: key, now };
+        // Read as the lock was taken; an accept in between only makes this a refusal
+        // that a retry turns into a send (a conversation never goes back from OPEN).
+        const conversationOpen = conversation.status === ConversationStatus.OPEN;
+        const { facts, message } = await this.sendInTx(tx, append, recipientId, conversationOpen && messageTextAcceptable(input.text));
+        // A repeat is the answer to the original send, whatever changed since. (When the
+        // append was attempted, a repeat failed it on the unique index instead: see below.)
         if (facts.repeated) {
           const replay = await this.replay(tx.manager, senderId, key!, conversation.id, input.text);
           if (replay) return replay;
         }
-        const verdict = evaluateSendMessage({
-          senderBan: facts.senderBan,
-          relationship: facts.relationship,
-          // Read as the lock was taken; an accept in between only makes this a refusal
-          // that a retry turns into a send (a conversation never goes back from OPEN).
-          conversationOpen: conversation.status === ConversationStatus.OPEN,
-          recipientPolicy: facts.recipientPolicy,
-          text: input.text,
-        });
+        const verdict = evaluateSendMessage({ ...facts, conversationOpen, text: input.text });
+        // A refusal rolls back what sendInTx appended.
         if (!verdict.allowed) throw new AppError(verdict.code, verdict.message, verdict.extensions);
-        const now = this.deps.clock.now();
-        return this.postInTx(tx, { conversationId: conversation.id, senderId, text: input.text, clientMessageId: key, now }, recipientId);
+        if (!message) throw new Error(`an allowed send appended nothing to conversation ${conversation.id}`);
+        return message;
       });
     } catch (err) {
-      // Parallel repeats all pass the check above; the unique index lets one in.
+      // A repeat whose append was attempted, or parallel repeats that all passed the check
+      // above: the unique index lets one in, and the others replay it.
       if (key !== null && isUniqueViolation(err, 'messages_sender_client_id_key')) {
         const replay = await this.replay(this.dataSource.manager, senderId, key, conversationId, input.text);
         if (replay) return replay;
@@ -199,33 +190,44 @@ export class MessagesService {
   }
 
   /**
-   * Everything the send rules need, in one round trip: sendMessage is the hottest write
-   * and runs under the pair lock, so every statement there is time the pair waits. The
-   * same facts the bans, relationships and users modules answer one by one elsewhere.
+   * sendMessage's one statement under the pair lock: everything its rules need and, when
+   * `attempt` (an open conversation, an acceptable text), the append with its events, on
+   * the bet that the rules allow it; a refusal rolls the append back. sendMessage is the
+   * hottest write and every statement under the pair lock is time the pair waits. The
+   * facts are those the bans, relationships and users modules answer one by one elsewhere.
+   * A repeated key makes the insert fail on its unique index when attempted (send replays).
    */
-  private async sendFacts(manager: EntityManager, senderId: string, recipientId: string, key: string | null): Promise<SendFacts> {
-    const row = await preparedOne<SendFactsRow>(
-      manager,
-      'messages.send-facts',
-      `SELECT (SELECT dm_policy FROM users WHERE id = $2) AS recipient_policy,
+  private async sendInTx(tx: Tx, input: AppendMessage, recipientId: string, attempt: boolean): Promise<{ facts: SendFacts; message: Message | null }> {
+    const id = randomUUID();
+    if (attempt) this.announce(tx, { conversationId: input.conversationId, messageId: id, senderId: input.senderId }, recipientId);
+    const events = this.deps.events.inline(tx, 9);
+    // $1–$6 are the append's (appendParams), $7 the recipient, $8 whether to append.
+    const row = await preparedOne<SendFactsRow & { seq: string | null; event_seqs: string[] }>(
+      tx.manager,
+      'messages.send',
+      `WITH ${appendCtes('$8::boolean')}, ${events.ctes}
+       SELECT (SELECT seq FROM msg) AS seq, ${events.eventSeqs},
+              (SELECT dm_policy FROM users WHERE id = $7) AS recipient_policy,
               ban.until AS ban_until, ban.banned IS NOT NULL AS banned,
-              EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2) AS a_blocks_b,
-              EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $2 AND blocked_id = $1) AS b_blocks_a,
-              $4::text IS NOT NULL AND EXISTS (SELECT 1 FROM messages WHERE sender_id = $1 AND client_message_id = $4) AS repeated
+              EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $4 AND blocked_id = $7) AS a_blocks_b,
+              EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $7 AND blocked_id = $4) AS b_blocks_a,
+              $6::text IS NOT NULL AND EXISTS (SELECT 1 FROM messages WHERE sender_id = $4 AND client_message_id = $6::text) AS repeated
          FROM (SELECT 1) one
          LEFT JOIN LATERAL (
            SELECT until, true AS banned FROM messaging_bans
-            WHERE user_id = $1 AND (until IS NULL OR until > $3)
+            WHERE user_id = $4 AND (until IS NULL OR until > $2)
             ORDER BY until DESC NULLS FIRST LIMIT 1
          ) ban ON true`,
-      [senderId, recipientId, this.deps.clock.now(), key],
+      // A text that is not appended is not sent either: PostgreSQL refuses a NUL in any parameter.
+      [...appendParams(attempt ? input : { ...input, text: '' }, id), recipientId, attempt, ...events.params],
     );
-    return {
+    const facts: SendFacts = {
       recipientPolicy: row.recipient_policy ?? null,
       senderBan: row.banned ? { until: row.ban_until ?? null } : null,
       relationship: { aBlocksB: row.a_blocks_b, bBlocksA: row.b_blocks_a },
       repeated: row.repeated,
     };
+    return { facts, message: row.seq === null ? null : this.posted(tx, events, row.event_seqs, messageOf(input, id, row.seq)) };
   }
 
   /** The message this sender posted under an idempotency key, if any. */
@@ -390,3 +392,42 @@ export class MessagesService {
 
 }
 
+/**
+ * A message's append as CTEs over $1–$6 (appendParams), done only `when`: taking the next
+ * seq updates (and so locks) the conversation row until commit, so concurrent senders
+ * queue there and every reader sees one order; the message is inserted with it, the
+ * conversation points at it, and both members' activity moves. An open conversation
+ * comes back into both inboxes (a deleted conversation returns with its history). The
+ * CTEs share one snapshot, so the members update reads the status from `conv`. `msg`
+ * answers the new seq.
+ */
+function appendCtes(when: string): string {
+  return `conv AS (
+         UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $2, last_message_id = $3
+          WHERE id = $1 AND ${when} RETURNING last_seq, status
+       ), msg AS (
+         INSERT INTO messages (id, conversation_id, seq, sender_id, text, client_message_id, created_at)
+         SELECT $3, $1, conv.last_seq, $4, $5, $6, $2 FROM conv
+         RETURNING seq
+       ), members AS (
+         UPDATE conversation_members m SET activity_at = $2, in_inbox = (conv.status = 'OPEN') OR m.in_inbox
+           FROM conv WHERE m.conversation_id = $1
+       )`;
+}
+
+function appendParams(input: AppendMessage, id: string): unknown[] {
+  return [input.conversationId, input.now, id, input.senderId, input.text, input.clientMessageId];
+}
+
+function messageOf(input: AppendMessage, id: string, seq: string): Message {
+  return Object.assign(new Message(), {
+    id,
+    conversationId: input.conversationId,
+    seq: String(seq),
+    senderId: input.senderId,
+    text: input.text,
+    clientMessageId: input.clientMessageId,
+    createdAt: input.now,
+    seenAt: null,
+  });
+}

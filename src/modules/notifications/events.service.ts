@@ -21,7 +21,53 @@ interface PendingEvent {
   payload: Record<string, unknown>;
 }
 
+interface Outbox {
+  events: PendingEvent[];
+  /** Handed to a caller's own statement (EventsService.inline): nothing more may join. */
+  taken: boolean;
+}
+
 const OUTBOX = Symbol('event-outbox');
+
+/**
+ * The event log's batch write, as CTEs a statement can carry, over 4 parameters from
+ * `$first`: the accounts, types and payloads (arrays, in lock order) and the time. Each
+ * account's counter is bumped by its number of events (the row lock orders its log until
+ * commit) and the events are inserted numbered from it; `ev_numbered` holds each one's seq
+ * by input position `i`. Counters are taken in the order the rows are listed.
+ */
+function eventLogCtes(first: number): string {
+  const [users, types, payloads, at] = [first, first + 1, first + 2, first + 3].map((n) => `$${n}`);
+  return `ev_input AS (
+         SELECT x.u, x.t, x.p, x.i FROM unnest(${users}::uuid[], ${types}::text[], ${payloads}::jsonb[]) WITH ORDINALITY AS x(u, t, p, i)
+       ), ev_counts AS (
+         SELECT u, count(*)::int AS n, min(i) AS first_i FROM ev_input GROUP BY u
+       ), ev_counter AS (
+         INSERT INTO event_counters (user_id, last_seq)
+         SELECT u, n FROM ev_counts ORDER BY first_i
+         ON CONFLICT (user_id) DO UPDATE SET last_seq = event_counters.last_seq + EXCLUDED.last_seq
+         RETURNING user_id, last_seq
+       ), ev_numbered AS (
+         SELECT ev_input.i, ev_input.u, ev_input.t, ev_input.p,
+                ev_counter.last_seq - ev_counts.n + row_number() OVER (PARTITION BY ev_input.u ORDER BY ev_input.i) AS seq
+           FROM ev_input JOIN ev_counts USING (u) JOIN ev_counter ON ev_counter.user_id = ev_input.u
+       ), ev_inserted AS (
+         INSERT INTO events (user_id, seq, type, payload, created_at)
+         SELECT u, seq, t, p, ${at} FROM ev_numbered
+       )`;
+}
+
+/** A transaction's events, for a statement of the caller's that writes them (EventsService.inline). */
+export interface InlineEvents {
+  /** CTEs to put in the statement's WITH list; the statement answers the seqs by `eventSeqs`. */
+  ctes: string;
+  /** The statement's parameters from `first` on. */
+  params: unknown[];
+  /** A select-list expression: the events' seqs, in the order `written` expects them. */
+  eventSeqs: string;
+  /** To call with what `eventSeqs` answered: publishes the events once the commit succeeds. */
+  written(seqs: string[]): void;
+}
 
 /**
  * The per-account event log and its fan-out. Events are queued on the transaction and
@@ -39,49 +85,66 @@ export class EventsService {
   ) {}
 
   emit(tx: Tx, userId: string, type: EventType, payload: Record<string, unknown>): void {
-    let outbox = tx.bag.get(OUTBOX) as PendingEvent[] | undefined;
+    const outbox = this.outbox(tx);
+    // A second batch would take counter-row locks in an order of its own.
+    if (outbox.taken) throw new Error(`event ${type} emitted after the transaction's events were written`);
+    outbox.events.push({ userId, type, payload });
+  }
+
+  /**
+   * Hands the transaction's queued events to a statement of the caller's, which writes
+   * them along with its own rows: one round trip fewer on the hottest write, sendMessage.
+   * They are the transaction's whole batch, so no event may be emitted after this.
+   */
+  inline(tx: Tx, first: number): InlineEvents {
+    const outbox = this.outbox(tx);
+    outbox.taken = true;
+    const ordered = inLockOrder(outbox.events);
+    return {
+      ctes: eventLogCtes(first),
+      params: this.params(ordered),
+      eventSeqs: 'ARRAY(SELECT seq::text FROM ev_numbered ORDER BY i) AS event_seqs',
+      written: (seqs) => {
+        const events = this.numbered(ordered, seqs);
+        tx.afterCommit(() => this.publish(events));
+      },
+    };
+  }
+
+  private outbox(tx: Tx): Outbox {
+    let outbox = tx.bag.get(OUTBOX) as Outbox | undefined;
     if (!outbox) {
-      const events: PendingEvent[] = [];
-      outbox = events;
-      tx.bag.set(OUTBOX, events);
+      const created: Outbox = { events: [], taken: false };
+      outbox = created;
+      tx.bag.set(OUTBOX, created);
       tx.beforeCommit(async () => {
-        const written = await this.write(tx, events);
+        if (created.taken || created.events.length === 0) return;
+        created.taken = true;
+        const written = await this.write(tx, created.events);
         tx.afterCommit(() => this.publish(written));
       });
     }
-    outbox.push({ userId, type, payload });
+    return outbox;
   }
 
   private async write(tx: Tx, events: PendingEvent[]): Promise<UserEvent[]> {
-    // Accounts in id order: two transactions never take counter-row locks in a cycle.
-    const ordered = events.map((e, i) => ({ e, i })).sort((a, b) => (a.e.userId < b.e.userId ? -1 : a.e.userId > b.e.userId ? 1 : a.i - b.i));
-    // One statement for the whole batch: bump each account's counter by its number of
-    // events (the row lock orders its log until commit) and insert the events numbered
-    // from it. Rows are listed in lock order and the counters are taken in that order.
+    const ordered = inLockOrder(events);
     const { rows } = await prepared<{ seq: string }>(
       tx.manager,
       'events.write',
-      `WITH input AS (
-         SELECT x.u, x.t, x.p, x.i FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS x(u, t, p, i)
-       ), counts AS (
-         SELECT u, count(*)::int AS n, min(i) AS first_i FROM input GROUP BY u
-       ), counter AS (
-         INSERT INTO event_counters (user_id, last_seq)
-         SELECT u, n FROM counts ORDER BY first_i
-         ON CONFLICT (user_id) DO UPDATE SET last_seq = event_counters.last_seq + EXCLUDED.last_seq
-         RETURNING user_id, last_seq
-       ), numbered AS (
-         SELECT input.i, input.u, input.t, input.p,
-                counter.last_seq - counts.n + row_number() OVER (PARTITION BY input.u ORDER BY input.i) AS seq
-           FROM input JOIN counts USING (u) JOIN counter ON counter.user_id = input.u
-       ), inserted AS (
-         INSERT INTO events (user_id, seq, type, payload, created_at)
-         SELECT u, seq, t, p, $4 FROM numbered
-       )
-       SELECT seq FROM numbered ORDER BY i`,
-      [ordered.map((o) => o.e.userId), ordered.map((o) => o.e.type), ordered.map((o) => JSON.stringify(o.e.payload)), this.clock.now()],
+      `WITH ${eventLogCtes(1)}
+       SELECT seq FROM ev_numbered ORDER BY i`,
+      this.params(ordered),
     );
-    return ordered.map((o, k) => ({ userId: o.e.userId, cursor: String(rows[k].seq), type: o.e.type, payload: o.e.payload, publishedAt: 0 }));
+    return this.numbered(ordered, rows.map((r) => String(r.seq)));
+  }
+
+  private params(ordered: PendingEvent[]): unknown[] {
+    return [ordered.map((e) => e.userId), ordered.map((e) => e.type), ordered.map((e) => JSON.stringify(e.payload)), this.clock.now()];
+  }
+
+  private numbered(ordered: PendingEvent[], seqs: string[]): UserEvent[] {
+    return ordered.map((e, k) => ({ userId: e.userId, cursor: seqs[k], type: e.type, payload: e.payload, publishedAt: 0 }));
   }
 
   private publish(events: UserEvent[]): void {
@@ -126,4 +189,12 @@ export class EventsService {
     const res = await this.dataSource.query('DELETE FROM events WHERE created_at < $1', [cutoff]);
     return Array.isArray(res) ? (res[1] as number) : 0;
   }
+}
+
+/** Accounts in id order, each account's events in emit order: two transactions never take counter-row locks in a cycle. */
+function inLockOrder(events: PendingEvent[]): PendingEvent[] {
+  return events
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => (a.e.userId < b.e.userId ? -1 : a.e.userId > b.e.userId ? 1 : a.i - b.i))
+    .map((o) => o.e);
 }
