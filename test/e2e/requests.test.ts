@@ -461,6 +461,36 @@ describe('the Requests folder and the lifecycle', () => {
     await t.ok(AcceptMessageRequestDocument, { id: sent.sendMessageRequest.id }, open.token);
     expect(await state(open)).toMatchObject({ state: 'MESSAGE' });
   });
+  it('a page of profiles shows each its own Message button, for the same statements at any page size', async () => {
+    const a = await t.makeUser();
+    const star = await t.makeUser();
+    const fans = {
+      open: await t.makeUser(),
+      nobody: await t.makeUser({ policy: 'NOBODY' }),
+      following: await t.makeUser({ policy: 'FOLLOWING' }),
+      pending: await t.makeUser(),
+    };
+    await t.ok(SendMessageRequestDocument, { input: { recipientId: fans.pending.id, text: 'hi' } }, a.token);
+    for (const fan of Object.values(fans)) await t.ok(FollowDocument, { userId: star.id }, fan.token);
+    const page = async (first: number) => {
+      t.sql.reset();
+      const data = await t.ok<{ user: { followers: { edges: Array<{ node: { username: string; messageButton: unknown } }> } } }, unknown>(
+        `query($u: String!, $first: Int) { user(username: $u) { followers(first: $first) { edges { node { username messageButton { state reason explanation } } } } } }`,
+        { u: star.username, first },
+        a.token,
+      );
+      return { statements: t.sql.count, buttons: new Map(data.user.followers.edges.map((e) => [e.node.username, e.node.messageButton])) };
+    };
+    const two = await page(2);
+    const all = await page(4);
+    expect(two.buttons.size).toBe(2);
+    expect(all.statements).toBe(two.statements);
+    // Each profile's button on the page is the one its own profile shows.
+    for (const fan of Object.values(fans)) {
+      expect(all.buttons.get(fan.username)).toEqual((await t.ok(MessageButtonDocument, { username: fan.username }, a.token)).user!.messageButton);
+    }
+    expect(new Set([...all.buttons.values()].map((b) => JSON.stringify(b))).size).toBe(4);
+  });
 });
 
 describe('hidden requests', () => {

@@ -132,8 +132,7 @@ export class RequestsResolver {
 export class MessageButtonResolver {
   @FieldResolver(() => MessageButton, { description: 'What the Message button on this profile does for the viewer, and why.' })
   async messageButton(@Root() user: User, @Ctx() ctx: Context): Promise<MessageButton> {
-    const viewer = ctx.viewer ? await ctx.loaders.userById.load(ctx.viewer.id) : null;
-    const { result, openConversationId } = await ctx.services.requests.eligibilityFor(viewer, user);
+    const { result, openConversationId } = await ctx.loaders.eligibility.load(user.id);
     const button = messageButtonFor(result, openConversationId);
     return { ...button, state: MessageButtonStateEnum[button.state] };
   }

@@ -15,7 +15,6 @@ import { EventType, type EventsService } from '../notifications/events.service';
 import { NotificationType } from '../notifications/notification.entity';
 import type { NotificationsService } from '../notifications/notifications.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
-import { User } from '../users/user.entity';
 import { evaluateEligibility, isHiddenRequest, type Eligibility, type EligibilityInput } from './eligibility';
 import { MessageRequest, StoredRequestStatus } from './message-request.entity';
 import type { SendMessageRequestInput } from './requests.types';
@@ -59,11 +58,13 @@ interface SendFactsRow {
 }
 
 /**
- * The facts of SPEC §2 for sender $1 and recipient $2 at time $3 ($4 = a day earlier;
- * $5 = the clientMessageId, if any) in one round trip: a request is the busiest write
- * after a message and runs under two locks, so every statement there is time others
- * wait. Each line is the question the relationships, bans, conversations and requests
- * code would ask on its own; the indexes serve each one.
+ * The facts of SPEC §2 for sender $1 and each recipient of $2 (an array, answered in its
+ * order: a send asks about one account, a page of Message buttons about each profile on
+ * it) at time $3 ($4 = a day earlier; $5 = the clientMessageId, if any) in one round
+ * trip: a request is the busiest write after a message and runs under two locks, so
+ * every statement there is time others wait. Each line is the question the
+ * relationships, bans, conversations and requests code would ask on its own; the
+ * indexes serve each one.
  */
 const SEND_FACTS = `
   SELECT r.id AS recipient_id, r.birth_date AS recipient_birth_date, r.dm_policy AS recipient_policy, r.verified AS recipient_verified,
@@ -83,8 +84,8 @@ const SEND_FACTS = `
          w.sent AS sent_in_window, w.oldest AS oldest_in_window,
          ($5::text IS NOT NULL AND (EXISTS (SELECT 1 FROM message_requests WHERE sender_id = $1 AND client_message_id = $5)
                                     OR EXISTS (SELECT 1 FROM messages WHERE sender_id = $1 AND client_message_id = $5))) AS repeated
-    FROM (SELECT 1) AS one
-    LEFT JOIN users r ON r.id = $2::uuid
+    FROM unnest($2::uuid[]) WITH ORDINALITY AS wanted(id, i)
+    LEFT JOIN users r ON r.id = wanted.id
     LEFT JOIN conversations c ON c.user_low_id = LEAST($1::uuid, r.id) AND c.user_high_id = GREATEST($1::uuid, r.id)
     LEFT JOIN LATERAL (
       SELECT until, true AS banned FROM messaging_bans
@@ -93,7 +94,8 @@ const SEND_FACTS = `
     ) ban ON true
     CROSS JOIN LATERAL (
       SELECT count(*)::int AS sent, min(created_at) AS oldest FROM message_requests WHERE sender_id = $1 AND created_at > $4
-    ) w`;
+    ) w
+   ORDER BY wanted.i`;
 
 export class RequestsService {
   constructor(
@@ -277,32 +279,47 @@ export class RequestsService {
     text?: string,
     clientMessageId: string | null = null,
   ): Promise<{ input: EligibilityInput; pair: PairState; repeated: boolean }> {
-    const f = await preparedOne<SendFactsRow>(manager, 'requests.send-facts', SEND_FACTS, [sender.id, recipientId, now, new Date(now.getTime() - DAY_MS), clientMessageId]);
-    const pair: PairState = {
-      conversationId: f.conversation_id,
-      openConversationId: f.conversation_status === ConversationStatus.OPEN ? f.conversation_id : null,
-      pendingFromSender: f.pending_from_sender,
-      expiredFromSender: f.expired_from_sender,
-      pendingFromRecipientId: f.pending_from_recipient_id,
-    };
-    return {
-      pair,
-      repeated: f.repeated,
-      input: {
-        now,
-        sender,
-        recipient: f.recipient_id === null ? null : { id: f.recipient_id, birthDate: f.recipient_birth_date!, policy: f.recipient_policy!, verified: f.recipient_verified! },
-        senderBan: f.banned ? { until: f.ban_until } : null,
-        relationship: { aFollowsB: f.a_follows_b, bFollowsA: f.b_follows_a, aBlocksB: f.a_blocks_b, bBlocksA: f.b_blocks_a },
-        openConversationId: pair.openConversationId,
-        pendingFromSender: pair.pendingFromSender,
-        pendingFromRecipient: pair.pendingFromRecipientId !== null,
-        sentInWindow: f.sent_in_window,
-        oldestInWindowAt: f.oldest_in_window,
-        dailyLimit: this.config.requests.dailyLimit,
-        text,
-      },
-    };
+    const [facts] = await this.gatherFactsFor(manager, sender, [recipientId], now, text, clientMessageId);
+    return facts;
+  }
+
+  /** gatherFacts for each of `recipientIds`, in their order, still in one statement. */
+  private async gatherFactsFor(
+    manager: EntityManager,
+    sender: { id: string; birthDate: string },
+    recipientIds: ReadonlyArray<string | null>,
+    now: Date,
+    text?: string,
+    clientMessageId: string | null = null,
+  ): Promise<Array<{ input: EligibilityInput; pair: PairState; repeated: boolean }>> {
+    const { rows } = await prepared<SendFactsRow>(manager, 'requests.send-facts', SEND_FACTS, [sender.id, recipientIds, now, new Date(now.getTime() - DAY_MS), clientMessageId]);
+    return rows.map((f) => {
+      const pair: PairState = {
+        conversationId: f.conversation_id,
+        openConversationId: f.conversation_status === ConversationStatus.OPEN ? f.conversation_id : null,
+        pendingFromSender: f.pending_from_sender,
+        expiredFromSender: f.expired_from_sender,
+        pendingFromRecipientId: f.pending_from_recipient_id,
+      };
+      return {
+        pair,
+        repeated: f.repeated,
+        input: {
+          now,
+          sender,
+          recipient: f.recipient_id === null ? null : { id: f.recipient_id, birthDate: f.recipient_birth_date!, policy: f.recipient_policy!, verified: f.recipient_verified! },
+          senderBan: f.banned ? { until: f.ban_until } : null,
+          relationship: { aFollowsB: f.a_follows_b, bFollowsA: f.b_follows_a, aBlocksB: f.a_blocks_b, bBlocksA: f.b_blocks_a },
+          openConversationId: pair.openConversationId,
+          pendingFromSender: pair.pendingFromSender,
+          pendingFromRecipient: pair.pendingFromRecipientId !== null,
+          sentInWindow: f.sent_in_window,
+          oldestInWindowAt: f.oldest_in_window,
+          dailyLimit: this.config.requests.dailyLimit,
+          text,
+        },
+      };
+    });
   }
 
   private async sentInWindow(manager: EntityManager, senderId: string, now: Date): Promise<{ count: number; oldest: Date | null }> {
@@ -313,11 +330,20 @@ export class RequestsService {
     return { count: row.count, oldest: row.oldest ? new Date(row.oldest) : null };
   }
 
-  /** The same evaluation a send makes, without text: drives User.messageButton. */
-  async eligibilityFor(viewer: { id: string; birthDate: string } | null, recipient: User): Promise<{ result: Eligibility; openConversationId: string | null }> {
-    if (!viewer) return { result: evaluateEligibility({ ...emptyFacts(this.clock.now(), this.config.requests.dailyLimit), sender: null, recipient: null }), openConversationId: null };
-    const { input } = await this.gatherFacts(this.dataSource.manager, viewer, recipient.id, this.clock.now());
-    return { result: evaluateEligibility(input), openConversationId: input.openConversationId };
+  /**
+   * The same evaluation a send makes, without text, of the viewer writing to each of
+   * `recipientIds`: drives User.messageButton, so the button never says yes where the send
+   * says no. Two statements however many profiles a page shows (the loader batches them).
+   */
+  async eligibilityFor(viewerId: string | null, recipientIds: readonly string[]): Promise<Array<{ result: Eligibility; openConversationId: string | null }>> {
+    const now = this.clock.now();
+    const viewer = viewerId ? await preparedRow<{ birth_date: string }>(this.dataSource.manager, 'requests.viewer-birth-date', 'SELECT birth_date FROM users WHERE id = $1', [viewerId]) : undefined;
+    if (!viewerId || !viewer) {
+      const signedOut = evaluateEligibility({ ...emptyFacts(now, this.config.requests.dailyLimit), sender: null, recipient: null });
+      return recipientIds.map(() => ({ result: signedOut, openConversationId: null }));
+    }
+    const facts = await this.gatherFactsFor(this.dataSource.manager, { id: viewerId, birthDate: viewer.birth_date }, recipientIds, now);
+    return facts.map(({ input }) => ({ result: evaluateEligibility(input), openConversationId: input.openConversationId }));
   }
 
   async quota(viewerId: string) {
