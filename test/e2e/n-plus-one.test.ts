@@ -59,6 +59,21 @@ describe('statement counts do not grow with page size', () => {
     expect(next.count).toBe(again.count);
   });
 
+  it('conversations with each row\'s latest messages: one statement for all the rows\' pages', async () => {
+    const doc = `query($first: Int) { conversations(first: $first) { edges { node { id messages(last: 2) { edges { node { id text } } pageInfo { hasPreviousPage } } } } } }`;
+    type Page = { conversations: { edges: Array<{ node: { id: string; messages: { edges: Array<{ node: { id: string; text: string } }>; pageInfo: { hasPreviousPage: boolean } } } }> } };
+    const small = await statementsFor(() => t.ok<Page, unknown>(doc, { first: 5 }, viewer.token));
+    const large = await statementsFor(() => t.ok<Page, unknown>(doc, { first: 30 }, viewer.token));
+    expect(large.result.conversations.edges).toHaveLength(30);
+    expect(large.count).toBe(small.count);
+    // Each row holds its own conversation's page, as the conversation's own history shows it.
+    for (const { node } of large.result.conversations.edges) {
+      const own = await t.ok(MessagesDocument, { conversationId: node.id, last: 2 }, viewer.token);
+      expect(node.messages.edges.map((e) => e.node)).toEqual(own.messages.edges.map((e) => ({ id: e.node.id, text: e.node.text })));
+      expect(node.messages.pageInfo.hasPreviousPage).toBe(own.messages.pageInfo.hasPreviousPage);
+    }
+  });
+
   it('messages(last: 10) and messages(last: 100) with sender', async () => {
     const c = conversationIds[0];
     const [{ other_user_id: other }] = await t.query<{ other_user_id: string }>(

@@ -57,6 +57,6 @@ export class ConversationsResolver {
   @FieldResolver(() => MessageConnection)
   messages(@Root() conversation: Conversation, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
     if (!ConversationsService.isParticipant(conversation, requireViewer(ctx).id)) throw notFound('Conversation not found');
-    return ctx.services.messages.page(conversation.id, args);
+    return ctx.loaders.messagePage.load({ conversationId: conversation.id, args });
   }
 }

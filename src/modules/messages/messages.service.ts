@@ -295,20 +295,40 @@ export class MessagesService {
    * is what a chat opens on; `last` + `before` then walks back through older messages.
    */
   async page(conversationId: string, args: ConnectionArgs): Promise<Connection<Message>> {
+    const [page] = await this.pages([conversationId], args);
+    return page;
+  }
+
+  /**
+   * The same page of each of `conversationIds`, in one statement (an inbox asking every
+   * row for its latest messages): a keyset range per conversation, each its own LIMIT.
+   */
+  async pages(conversationIds: readonly string[], args: ConnectionArgs): Promise<Array<Connection<Message>>> {
     const page = pageRequest(args.first == null && args.last == null ? { ...args, last: DEFAULT_HISTORY_PAGE } : args, 1);
     const cursor = page.cursor?.[0];
     if (cursor !== undefined && (typeof cursor !== 'string' || !/^\d{1,18}$/.test(cursor))) {
       throw badInput('Invalid cursor', page.forward ? 'after' : 'before');
     }
-    const qb = this.dataSource
-      .getRepository(Message)
-      .createQueryBuilder('m')
-      .where('m.conversationId = :conversationId', { conversationId })
-      .orderBy('m.seq', page.forward ? 'ASC' : 'DESC')
-      .limit(page.limit + 1);
-    if (cursor !== undefined) qb.andWhere(`m.seq ${page.forward ? '>' : '<'} :cursor`, { cursor });
-    const rows = await qb.getMany();
-    return toConnection(rows, page, (m) => [String(m.seq)]);
+    const params: unknown[] = [conversationIds, page.limit + 1];
+    if (cursor !== undefined) params.push(cursor);
+    const rows: MessageRow[] = await this.dataSource.query(
+      `SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.text, m.client_message_id, m.created_at, m.seen_at
+         FROM unnest($1::uuid[]) WITH ORDINALITY AS wanted(id, i)
+        CROSS JOIN LATERAL (
+          SELECT * FROM messages
+           WHERE conversation_id = wanted.id ${cursor === undefined ? '' : `AND seq ${page.forward ? '>' : '<'} $3`}
+           ORDER BY seq ${page.forward ? 'ASC' : 'DESC'} LIMIT $2
+        ) m
+        ORDER BY wanted.i, m.seq ${page.forward ? 'ASC' : 'DESC'}`,
+      params,
+    );
+    const byConversation = new Map<string, Message[]>();
+    for (const row of rows) {
+      const list = byConversation.get(row.conversation_id) ?? [];
+      list.push(messageFromRow(row));
+      byConversation.set(row.conversation_id, list);
+    }
+    return conversationIds.map((id) => toConnection(byConversation.get(id) ?? [], page, (m) => [String(m.seq)]));
   }
 
   /**
@@ -413,6 +433,30 @@ function appendCtes(when: string): string {
          UPDATE conversation_members m SET activity_at = $2, in_inbox = (conv.status = 'OPEN') OR m.in_inbox
            FROM conv WHERE m.conversation_id = $1
        )`;
+}
+
+interface MessageRow {
+  id: string;
+  conversation_id: string;
+  seq: string;
+  sender_id: string;
+  text: string;
+  client_message_id: string | null;
+  created_at: Date;
+  seen_at: Date | null;
+}
+
+function messageFromRow(row: MessageRow): Message {
+  return Object.assign(new Message(), {
+    id: row.id,
+    conversationId: row.conversation_id,
+    seq: String(row.seq),
+    senderId: row.sender_id,
+    text: row.text,
+    clientMessageId: row.client_message_id,
+    createdAt: row.created_at,
+    seenAt: row.seen_at,
+  });
 }
 
 function appendParams(input: AppendMessage, id: string): unknown[] {
