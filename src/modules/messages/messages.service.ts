@@ -12,6 +12,7 @@ import { INVALID_CLIENT_MESSAGE_ID, isUuid, isValidClientMessageId } from '../..
 import { Conversation, ConversationStatus } from '../conversations/conversation.entity';
 import { ConversationsService } from '../conversations/conversations.service';
 import { EventType, type EventsService, type InlineEvents } from '../notifications/events.service';
+import { activeBanJoinSql } from '../moderation/bans.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
 import { Message } from './message.entity';
 import { evaluateSendMessage, messageTextAcceptable, receiptsAllowed, type SendMessageFacts } from './message-rules';
@@ -213,11 +214,7 @@ export class MessagesService {
               EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $7 AND blocked_id = $4) AS b_blocks_a,
               $6::text IS NOT NULL AND EXISTS (SELECT 1 FROM messages WHERE sender_id = $4 AND client_message_id = $6::text) AS repeated
          FROM (SELECT 1) one
-         LEFT JOIN LATERAL (
-           SELECT until, true AS banned FROM messaging_bans
-            WHERE user_id = $4 AND (until IS NULL OR until > $2)
-            ORDER BY until DESC NULLS FIRST LIMIT 1
-         ) ban ON true`,
+         ${activeBanJoinSql('$4', '$2')}`,
       // A text that is not appended is not sent either: PostgreSQL refuses a NUL in any parameter.
       [...appendParams(attempt ? input : { ...input, text: '' }, id), recipientId, attempt, ...events.params],
     );

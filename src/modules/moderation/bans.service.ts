@@ -7,12 +7,27 @@ export interface ActiveBan {
 }
 
 /**
+ * The rule of an active ban, as SQL over a messaging_bans row: `until` null (until a
+ * moderator lifts it) or still ahead of `at`. A row whose `until` has passed is an ended
+ * ban (expired or lifted); it is kept because the automatic ban counts only reports filed
+ * after it ended. Of several active rows, the longest counts.
+ */
+export const isActiveBanSql = (at: string) => `(until IS NULL OR until > ${at})`;
+
+/**
+ * `user`'s longest active ban at `at`, as a LEFT JOIN LATERAL named `ban` (columns `until`,
+ * and `banned`, null when there is none): the send paths read it inside their
+ * one-statement facts (messages.send, requests.send-facts).
+ */
+export const activeBanJoinSql = (user: string, at: string) => `LEFT JOIN LATERAL (
+           SELECT until, true AS banned FROM messaging_bans
+            WHERE user_id = ${user} AND ${isActiveBanSql(at)}
+            ORDER BY until DESC NULLS FIRST LIMIT 1
+         ) ban ON true`;
+
+/**
  * An account's active messaging ban, as moderators and operators look it up. (Moderator
- * operations live in moderation.service.) The send paths read the same rule inside their
- * one-statement facts queries (messages.send-facts, requests.send-facts): a row whose
- * `until` is null or still ahead is active, and the longest one counts. A row whose
- * `until` has passed is an ended ban (expired or lifted); it is kept because the automatic
- * ban counts only reports filed after it ended.
+ * operations live in moderation.service.)
  */
 export class BansService {
   constructor(
@@ -25,7 +40,7 @@ export class BansService {
     if (!userIds.length) return result;
     const rows: Array<{ user_id: string; until: Date | null }> = await manager.query(
       `SELECT DISTINCT ON (user_id) user_id, until FROM messaging_bans
-        WHERE user_id = ANY($1::uuid[]) AND (until IS NULL OR until > $2)
+        WHERE user_id = ANY($1::uuid[]) AND ${isActiveBanSql('$2')}
         ORDER BY user_id, until DESC NULLS FIRST`,
       [[...new Set(userIds)], this.clock.now()],
     );

@@ -12,6 +12,7 @@ import type { RelationshipsService } from '../relationships/relationships.servic
 import type { User } from '../users/user.entity';
 import type { UsersService } from '../users/users.service';
 import { BanSource } from './messaging-ban.entity';
+import { isActiveBanSql } from './bans.service';
 import type { ReportsArgs, ReportUserInput } from './moderation.inputs';
 import type { ReportView } from './moderation.types';
 import { Report, ReportAction, ReportStatus } from './report.entity';
@@ -139,7 +140,7 @@ export class ModerationService {
     const target = await this.users.requireById(userId);
     await runInTransaction(this.dataSource, async (tx) => {
       await this.lockAccount(tx, target.id);
-      await tx.manager.query(`UPDATE messaging_bans SET until = $2 WHERE user_id = $1 AND (until IS NULL OR until > $2)`, [
+      await tx.manager.query(`UPDATE messaging_bans SET until = $2 WHERE user_id = $1 AND ${isActiveBanSql('$2')}`, [
         target.id,
         this.clock.now(),
       ]);

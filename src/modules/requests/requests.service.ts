@@ -11,6 +11,7 @@ import type { Config } from '../../config';
 import type { ConversationsService } from '../conversations/conversations.service';
 import { ConversationStatus } from '../conversations/conversation.entity';
 import type { MessagesService } from '../messages/messages.service';
+import { activeBanJoinSql } from '../moderation/bans.service';
 import { EventType, type EventsService } from '../notifications/events.service';
 import { NotificationType } from '../notifications/notification.entity';
 import type { NotificationsService } from '../notifications/notifications.service';
@@ -87,11 +88,7 @@ const SEND_FACTS = `
     FROM unnest($2::uuid[]) WITH ORDINALITY AS wanted(id, i)
     LEFT JOIN users r ON r.id = wanted.id
     LEFT JOIN conversations c ON c.user_low_id = LEAST($1::uuid, r.id) AND c.user_high_id = GREATEST($1::uuid, r.id)
-    LEFT JOIN LATERAL (
-      SELECT until, true AS banned FROM messaging_bans
-       WHERE user_id = $1 AND (until IS NULL OR until > $3)
-       ORDER BY until DESC NULLS FIRST LIMIT 1
-    ) ban ON true
+    ${activeBanJoinSql('$1', '$3')}
     CROSS JOIN LATERAL (
       SELECT count(*)::int AS sent, min(created_at) AS oldest FROM message_requests WHERE sender_id = $1 AND created_at > $4
     ) w
