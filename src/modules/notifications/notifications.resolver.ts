@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { requireViewer, type Context } from '../../graphql/context';
 import { ConnectionArgs } from '../../graphql/pagination';
+import { canSeeRequest } from '../requests/request-visibility';
 import { MessageRequestView, toView } from '../requests/requests.types';
 import { User } from '../users/user.entity';
 import { EventType } from './events.service';
@@ -59,7 +60,7 @@ export class NotificationsResolver {
       return {
         cursor: e.cursor,
         type: e.type as EventType,
-        request: request && ctx.services.requests.canSee(request, viewerId, now) ? toView(request, now) : null,
+        request: request && canSeeRequest(request, viewerId, now) ? toView(request, now) : null,
         conversationId: p.conversationId ?? null,
         messageId: p.messageId ?? null,
         upToMessageId: p.upToMessageId ?? null,
@@ -79,7 +80,7 @@ export class NotificationsResolver {
     if (!n.requestId) return null;
     const row = await ctx.loaders.requestById.load(n.requestId);
     const now = ctx.services.clock.now();
-    return row && ctx.services.requests.canSee(row, requireViewer(ctx).id, now) ? toView(row, now) : null;
+    return row && canSeeRequest(row, requireViewer(ctx).id, now) ? toView(row, now) : null;
   }
 
   @Subscription(() => InboxBadgeEvent, {

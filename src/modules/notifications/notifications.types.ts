@@ -3,6 +3,7 @@ import { SKIP } from '../../lib/async-iterable';
 import type { Context } from '../../graphql/context';
 import type { UserEvent } from '../../graphql/pubsub';
 import { ConnectionType } from '../../graphql/pagination';
+import { canSeeRequest } from '../requests/request-visibility';
 import { MessageRequestView, toView } from '../requests/requests.types';
 import { EventType } from './events.service';
 import { NotificationType } from './notification.entity';
@@ -70,7 +71,7 @@ export function subscribeVisible(ctx: Context, types: EventType[]): AsyncIterabl
   return subscribeEvents(ctx, types, async (event) => {
     const request = await ctx.services.requests.byIds([String(event.payload.requestId)]).then((r) => r[0]);
     const now = ctx.services.clock.now();
-    if (!request || !ctx.services.requests.canSee(request, viewerId, now)) return null;
+    if (!request || !canSeeRequest(request, viewerId, now)) return null;
     const otherId = request.senderId === viewerId ? request.recipientId : request.senderId;
     const rel = await ctx.services.relationships.betweenOne(viewerId, otherId);
     if (rel.bBlocksA) return null;

@@ -18,6 +18,7 @@ import type { NotificationsService } from '../notifications/notifications.servic
 import type { RelationshipsService } from '../relationships/relationships.service';
 import { evaluateEligibility, isHiddenRequest, type Eligibility, type EligibilityInput } from './eligibility';
 import { MessageRequest, StoredRequestStatus } from './message-request.entity';
+import { canSeeRequest, isActionable, isAgedOutFor } from './request-visibility';
 import type { SendMessageRequestInput } from './requests.types';
 
 export const MAX_BULK = 100;
@@ -362,7 +363,7 @@ export class RequestsService {
       const request = await this.lockForAction(tx, viewerId, id, 'recipient');
       const now = this.clock.now();
       if (request.status === StoredRequestStatus.ACCEPTED) return request.conversationId;
-      if (!this.isActionable(request, now)) throw notFound('Message request not found');
+      if (!isActionable(request, now)) throw notFound('Message request not found');
       await this.acceptInTx(tx, request, now);
       return request.conversationId;
     });
@@ -477,20 +478,8 @@ export class RequestsService {
   /** Visible to its two parties only; to the recipient only until deleted. */
   async visibleTo(viewerId: string, id: string): Promise<MessageRequest> {
     const request = isUuid(id) ? await this.dataSource.getRepository(MessageRequest).findOneBy({ id }) : null;
-    if (!request || !this.canSee(request, viewerId)) throw notFound('Message request not found');
+    if (!request || !canSeeRequest(request, viewerId, this.clock.now())) throw notFound('Message request not found');
     return request;
-  }
-
-  /**
-   * The sender always sees its own request. The recipient sees it while it is pending and
-   * after accepting it; a deleted, withdrawn or expired request is gone for the recipient,
-   * text and conversation with it, as if it had never arrived.
-   */
-  canSee(request: MessageRequest, viewerId: string, now: Date = this.clock.now()): boolean {
-    if (request.senderId === viewerId) return true;
-    if (request.recipientId !== viewerId || request.deletedAt) return false;
-    if (request.status === StoredRequestStatus.ACCEPTED) return true;
-    return request.status === StoredRequestStatus.PENDING && request.expiresAt > now;
   }
 
   async byIds(ids: readonly string[]): Promise<MessageRequest[]> {
@@ -501,23 +490,13 @@ export class RequestsService {
   // ---- helpers -------------------------------------------------------------------------
 
   /**
-   * A request that aged out, undeleted, seen by its recipient: gone from every view, but
-   * a client whose folder is stale may still delete it, and a block asked with the
-   * delete must not be lost.
-   */
-  private isAgedOutFor(request: MessageRequest, viewerId: string, now: Date): boolean {
-    if (request.recipientId !== viewerId || request.deletedAt) return false;
-    return request.status === StoredRequestStatus.EXPIRED || (request.status === StoredRequestStatus.PENDING && request.expiresAt <= now);
-  }
-
-  /**
    * Locks the pair, then the request row; anyone but `role` gets NOT_FOUND or FORBIDDEN.
    * `agedOut`: the recipient may also act on a request that aged out (delete does).
    */
   private async lockForAction(tx: Tx, viewerId: string, id: string, role: 'sender' | 'recipient', agedOut = false): Promise<MessageRequest> {
     const peek = isUuid(id) ? await tx.manager.findOneBy(MessageRequest, { id }) : null;
     const now = this.clock.now();
-    if (!peek || !(this.canSee(peek, viewerId, now) || (agedOut && this.isAgedOutFor(peek, viewerId, now)))) throw notFound('Message request not found');
+    if (!peek || !(canSeeRequest(peek, viewerId, now) || (agedOut && isAgedOutFor(peek, viewerId, now)))) throw notFound('Message request not found');
     await lockPair(tx, peek.senderId, peek.recipientId);
     const request = await tx.manager
       .createQueryBuilder(MessageRequest, 'r')
@@ -530,10 +509,6 @@ export class RequestsService {
       throw new AppError('FORBIDDEN', role === 'sender' ? 'Only the sender can do this' : 'Only the recipient can do this');
     }
     return request;
-  }
-
-  private isActionable(request: MessageRequest, now: Date): boolean {
-    return request.status === StoredRequestStatus.PENDING && !request.deletedAt && request.expiresAt > now;
   }
 
   private async bulk(ids: string[], act: (id: string) => Promise<unknown>) {

@@ -1,0 +1,41 @@
+import { StoredRequestStatus } from './message-request.entity';
+
+/** What the visibility rules read of a request. */
+export interface RequestParties {
+  senderId: string;
+  recipientId: string;
+  status: StoredRequestStatus;
+  deletedAt: Date | null;
+  expiresAt: Date;
+}
+
+/**
+ * Who sees a request, as pure functions of the row and one clock instant (callers read
+ * the clock once, so a request's visibility and its status never disagree). Table-tested
+ * in test/unit/request-visibility.test.ts.
+ *
+ * The sender always sees its own request. The recipient sees it while it is pending and
+ * after accepting it; a deleted, withdrawn or expired request is gone for the recipient,
+ * text and conversation with it, as if it had never arrived.
+ */
+export function canSeeRequest(request: RequestParties, viewerId: string, now: Date): boolean {
+  if (request.senderId === viewerId) return true;
+  if (request.recipientId !== viewerId || request.deletedAt) return false;
+  if (request.status === StoredRequestStatus.ACCEPTED) return true;
+  return request.status === StoredRequestStatus.PENDING && request.expiresAt > now;
+}
+
+/**
+ * A request that aged out, undeleted, seen by its recipient: gone from every view, but
+ * a client whose folder is stale may still delete it, and a block asked with the delete
+ * must not be lost.
+ */
+export function isAgedOutFor(request: RequestParties, viewerId: string, now: Date): boolean {
+  if (request.recipientId !== viewerId || request.deletedAt) return false;
+  return request.status === StoredRequestStatus.EXPIRED || (request.status === StoredRequestStatus.PENDING && request.expiresAt <= now);
+}
+
+/** Still in the recipient's folder: accept and delete act on it. */
+export function isActionable(request: RequestParties, now: Date): boolean {
+  return request.status === StoredRequestStatus.PENDING && !request.deletedAt && request.expiresAt > now;
+}
