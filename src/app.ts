@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -272,7 +272,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   expressApp.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  expressApp.get('/metrics', async (_req, res) => {
+  expressApp.get('/metrics', async (req, res) => {
+    if (config.metricsToken && !bearerMatches(req.headers.authorization, config.metricsToken)) {
+      res.status(401).setHeader('www-authenticate', 'Bearer').json({ error: 'metrics need their bearer token' });
+      return;
+    }
     res.setHeader('content-type', metrics.contentType);
     res.end(await metrics.render());
   });
@@ -346,4 +350,11 @@ function toFormattedGraphQLError(formatError: ReturnType<typeof createFormatErro
     const formatted = formatError(error.toJSON(), error);
     return new GraphQLError(formatted.message, { extensions: formatted.extensions, path: formatted.path });
   };
+}
+
+/** `Authorization: Bearer <expected>`, compared in constant time. */
+function bearerMatches(header: string | undefined, expected: string): boolean {
+  const given = Buffer.from(header ?? '');
+  const wanted = Buffer.from(`Bearer ${expected}`);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }

@@ -44,6 +44,7 @@ const envSchema = z.object({
   MESSAGE_RATE_BURST: intVar(10, 1),
   LOGIN_FAILURES_PER_15_MIN: intVar(10, 1),
   GRAPHIQL: boolVar(false),
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -79,6 +80,8 @@ export interface Config {
   /** Introspection, field suggestions and the IDE: off in production. */
   introspection: boolean;
   graphiql: boolean;
+  /** When set, GET /metrics answers only `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {}
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     introspection: !production,
     graphiql: !production || e.GRAPHIQL,
+    metricsToken: e.METRICS_TOKEN,
   };
   return { ...config, ...overrides };
 }

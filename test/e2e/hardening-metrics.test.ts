@@ -107,4 +107,23 @@ describe('/metrics', () => {
       await other.close();
     }
   });
+
+  it('with METRICS_TOKEN set, answers only that bearer token', async () => {
+    const token = 'scrape-token-0123456789';
+    const guarded = await startTestApp({ METRICS_TOKEN: token });
+    try {
+      const url = guarded.app.url.replace(/\/graphql$/, '/metrics');
+      const status = async (headers: Record<string, string> = {}) => (await fetch(url, { headers })).status;
+      expect(await status()).toBe(401);
+      expect(await status({ authorization: `Bearer ${token}x` })).toBe(401);
+      expect(await status({ authorization: token })).toBe(401);
+      const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('graphql_operations_total');
+      // The GraphQL endpoint does not take the scrape token for a user's.
+      expect((await guarded.gql(MeDocument, {}, token)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    } finally {
+      await guarded.close();
+    }
+  });
 });
