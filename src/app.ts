@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import http from 'node:http';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -94,6 +95,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const server = http.createServer((req, res) => {
     if (!jsonPost?.(req, res)) expressApp(req, res);
   });
+  server.on('clientError', answerClientError);
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: limits.maxWsFrameBytes });
   wsServer.on('error', (err) => logger.error({ err }, 'websocket server error'));
   sources.sockets = () => wsServer.clients.size;
@@ -357,4 +359,24 @@ function bearerMatches(header: string | undefined, expected: string): boolean {
   const given = Buffer.from(header ?? '');
   const wanted = Buffer.from(`Bearer ${expected}`);
   return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+/**
+ * What Node's HTTP parser refuses before any handler runs, in the shape of our other
+ * refusals (a GraphQL error, code BAD_REQUEST) rather than Node's bare status line: above
+ * all a request line or headers over Node's 16 KB limit, i.e. a long GET URL (431).
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? ['431 Request Header Fields Too Large', 'The request line or headers are too large: send the operation in a POST body']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['408 Request Timeout', 'The request took too long to arrive']
+        : ['400 Bad Request', 'Malformed HTTP request'];
+  const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

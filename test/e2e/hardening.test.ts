@@ -247,10 +247,14 @@ describe('HTTP request limits', () => {
     await expectStillServing();
   });
 
-  it('answers a 1,000,000-character query in a GET URL with a 4xx (431 from Node), then keeps serving', async () => {
+  it('answers a 1,000,000-character query in a GET URL with 431 and a GraphQL error, then keeps serving', async () => {
     const url = `${t.app.url}?query=${encodeURIComponent(`{ me { ${'id '.repeat(333_330)}} }`)}`;
     const res = await fetch(url, { headers: { 'apollo-require-preflight': 'true' } });
     expect(res.status).toBe(431);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    const body = (await res.json()) as { errors: GraphQLFormattedError[] };
+    expect(body.errors[0].extensions?.code).toBe('BAD_REQUEST');
+    expect(body.errors[0].message).toMatch(/POST body/);
     await expectStillServing();
   });
 
