@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { codeOf, startTestApp, type TestApp, type TestUser } from '../support/app';
 import { openConversation, writeSnapshot } from '../support/conversations';
-import { holdingPair, waitingOnPairLock } from '../support/pair-lock';
+import { holdingPair, holdingTransaction, waitingOnPairLock, waitingOnRowLock } from '../support/pair-lock';
 import { runInTransaction } from '../../src/db/transaction';
 import { EventType } from '../../src/modules/notifications/events.service';
 import {
@@ -397,6 +397,26 @@ describe('messageReceived', () => {
     expect(subThird.events).toHaveLength(0);
     await Promise.all([subA.close(), subB.close(), subThird.close()]);
   });
+  it('a send waiting on a member row that deleteConversation holds has not taken the event counters yet', async () => {
+    const [a, b, c] = await pair();
+    // b's deleteConversation, held open after it wrote b's member row.
+    const hide = await holdingTransaction(t, async (tx) => {
+      await tx.manager.query(`UPDATE conversation_members SET in_inbox = false WHERE conversation_id = $1 AND user_id = $2`, [c, b.id]);
+    });
+    let answered = false;
+    const sent = send(a, c, 'while b deletes').finally(() => (answered = true));
+    await waitingOnRowLock(t, () => answered);
+    expect(answered).toBe(false);
+    // deleteConversation's badge event, written at its commit, takes b's counter row: free.
+    await hide.tx.manager.query(`SET LOCAL lock_timeout = '500ms'`);
+    await hide.tx.manager.query(
+      `INSERT INTO event_counters (user_id, last_seq) VALUES ($1, 0) ON CONFLICT (user_id) DO UPDATE SET last_seq = event_counters.last_seq`,
+      [b.id],
+    );
+    await hide.commit();
+    expect((await sent).errors).toBeUndefined();
+  });
+
   it('a refused send announces nothing: its events roll back with its append', async () => {
     const [a, b, c] = await pair();
     const subB = await t.subscribe(OnMessageReceivedDocument, { conversationId: c }, b.token);

@@ -99,7 +99,7 @@ export class MessagesService {
   async postInTx(tx: Tx, input: AppendMessage, recipientId: string): Promise<Message> {
     const id = randomUUID();
     this.announce(tx, { conversationId: input.conversationId, messageId: id, senderId: input.senderId }, recipientId);
-    const events = this.deps.events.inline(tx, 7);
+    const events = this.deps.events.inline(tx, 7, APPEND_LAST_CTE);
     const row = await preparedRow<{ seq: string; event_seqs: string[] }>(
       tx.manager,
       'messages.post',
@@ -201,7 +201,7 @@ export class MessagesService {
   private async sendInTx(tx: Tx, input: AppendMessage, recipientId: string, attempt: boolean): Promise<{ facts: SendFacts; message: Message | null }> {
     const id = randomUUID();
     if (attempt) this.announce(tx, { conversationId: input.conversationId, messageId: id, senderId: input.senderId }, recipientId);
-    const events = this.deps.events.inline(tx, 9);
+    const events = this.deps.events.inline(tx, 9, APPEND_LAST_CTE);
     // $1–$6 are the append's (appendParams), $7 the recipient, $8 whether to append.
     const row = await preparedOne<SendFactsRow & { seq: string | null; event_seqs: string[] }>(
       tx.manager,
@@ -306,7 +306,9 @@ export class MessagesService {
     if (cursor !== undefined && (typeof cursor !== 'string' || !/^\d{1,18}$/.test(cursor))) {
       throw badInput('Invalid cursor', page.forward ? 'after' : 'before');
     }
-    const params: unknown[] = [conversationIds, page.limit + 1];
+    // Once each, should a batch name a conversation twice (the loaders of a graphql-ws
+    // operation keep no cache): the page is read once and answered to both.
+    const params: unknown[] = [[...new Set(conversationIds)], page.limit + 1];
     if (cursor !== undefined) params.push(cursor);
     const rows: MessageRow[] = await this.dataSource.query(
       `SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.text, m.client_message_id, m.created_at, m.seen_at
@@ -409,6 +411,9 @@ export class MessagesService {
 
 }
 
+/** The append's last CTE: events written in the same statement come after it (appendCtes). */
+const APPEND_LAST_CTE = 'members';
+
 /**
  * A message's append as CTEs over $1–$6 (appendParams), done only `when`: taking the next
  * seq updates (and so locks) the conversation row until commit, so concurrent senders
@@ -416,7 +421,9 @@ export class MessagesService {
  * conversation points at it, and both members' activity moves. An open conversation
  * comes back into both inboxes (a deleted conversation returns with its history). The
  * CTEs share one snapshot, so the members update reads the status from `conv`. `msg`
- * answers the new seq.
+ * answers the new seq. Each CTE reads the one before, so they write in this order, and
+ * `members` (APPEND_LAST_CTE) is the last: events written in the same statement wait
+ * for it (a deleteConversation holding a member row must not find the counters taken).
  */
 function appendCtes(when: string): string {
   return `conv AS (
@@ -426,9 +433,10 @@ function appendCtes(when: string): string {
          INSERT INTO messages (id, conversation_id, seq, sender_id, text, client_message_id, created_at)
          SELECT $3, $1, conv.last_seq, $4, $5, $6, $2 FROM conv
          RETURNING seq
-       ), members AS (
+       ), ${APPEND_LAST_CTE} AS (
          UPDATE conversation_members m SET activity_at = $2, in_inbox = (conv.status = 'OPEN') OR m.in_inbox
-           FROM conv WHERE m.conversation_id = $1
+           FROM conv, msg WHERE m.conversation_id = $1
+         RETURNING 1
        )`;
 }
 

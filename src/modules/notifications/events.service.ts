@@ -35,11 +35,18 @@ const OUTBOX = Symbol('event-outbox');
  * account's counter is bumped by its number of events (the row lock orders its log until
  * commit) and the events are inserted numbered from it; `ev_numbered` holds each one's seq
  * by input position `i`. Counters are taken in the order the rows are listed.
+ *
+ * Counter rows are the last locks a transaction takes, so that two transactions never
+ * wait on each other in a cycle. In a statement that also writes other rows, `after`
+ * names the CTE whose rows must all be written (and locked) first: the counters are not
+ * touched until it is read to the end. The CTEs of one statement otherwise run in an
+ * order PostgreSQL chooses, and an unreferenced one runs last of all.
  */
-function eventLogCtes(first: number): string {
+function eventLogCtes(first: number, after?: string): string {
   const [users, types, payloads, at] = [first, first + 1, first + 2, first + 3].map((n) => `$${n}`);
   return `ev_input AS (
          SELECT x.u, x.t, x.p, x.i FROM unnest(${users}::uuid[], ${types}::text[], ${payloads}::jsonb[]) WITH ORDINALITY AS x(u, t, p, i)
+         ${after ? `CROSS JOIN (SELECT count(*) FROM ${after}) AS ev_after` : ''}
        ), ev_counts AS (
          SELECT u, count(*)::int AS n, min(i) AS first_i FROM ev_input GROUP BY u
        ), ev_counter AS (
@@ -95,13 +102,15 @@ export class EventsService {
    * Hands the transaction's queued events to a statement of the caller's, which writes
    * them along with its own rows: one round trip fewer on the hottest write, sendMessage.
    * They are the transaction's whole batch, so no event may be emitted after this.
+   * `after`: the statement's CTE that writes its last other row (see eventLogCtes).
    */
-  inline(tx: Tx, first: number): InlineEvents {
+  inline(tx: Tx, first: number, after: string): InlineEvents {
     const outbox = this.outbox(tx);
+    if (outbox.taken) throw new Error("the transaction's events were already written");
     outbox.taken = true;
     const ordered = inLockOrder(outbox.events);
     return {
-      ctes: eventLogCtes(first),
+      ctes: eventLogCtes(first, after),
       params: this.params(ordered),
       eventSeqs: 'ARRAY(SELECT seq::text FROM ev_numbered ORDER BY i) AS event_seqs',
       written: (seqs) => {
