@@ -78,9 +78,10 @@ export interface InlineEvents {
 
 /**
  * The per-account event log and its fan-out. Events are queued on the transaction and
- * written just before commit in one statement, each account's events under its
- * counter-row lock, accounts in id order (so two transactions never wait on each other
- * in a cycle); they are published only after the commit.
+ * written in one statement, just before commit (or, where a message is posted, inside
+ * the statement that writes it: inline), each account's events under its counter-row
+ * lock, accounts in id order (so two transactions never wait on each other in a cycle);
+ * they are published only after the commit.
  */
 export class EventsService {
   private listeners = 0;
