@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { lockPair } from '../../db/pair-lock';
-import { prepared, preparedOne, preparedRow } from '../../db/prepared';
+import { prepared, preparedRow } from '../../db/prepared';
 import { runInTransaction, isUniqueViolation, type Tx } from '../../db/transaction';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { createdAtCursor, newestFirstPage, pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
@@ -329,18 +329,21 @@ export class RequestsService {
   }
 
   /**
-   * The same evaluation a send makes, without text, of the viewer writing to each of
-   * `recipientIds`: drives User.messageButton, so the button never says yes where the send
-   * says no. Two statements however many profiles a page shows (the loader batches them).
+   * The same evaluation a send makes, without text, of `viewer` (null: signed out) writing
+   * to each of `recipientIds`: drives User.messageButton, so the button never says yes where
+   * the send says no. One statement however many profiles a page shows (the loader batches
+   * them).
    */
-  async eligibilityFor(viewerId: string | null, recipientIds: readonly string[]): Promise<Array<{ result: Eligibility; openConversationId: string | null }>> {
+  async eligibilityFor(
+    viewer: { id: string; birthDate: string } | null,
+    recipientIds: readonly string[],
+  ): Promise<Array<{ result: Eligibility; openConversationId: string | null }>> {
     const now = this.clock.now();
-    const viewer = viewerId ? await preparedRow<{ birth_date: string }>(this.dataSource.manager, 'requests.viewer-birth-date', 'SELECT birth_date FROM users WHERE id = $1', [viewerId]) : undefined;
-    if (!viewerId || !viewer) {
+    if (!viewer) {
       const signedOut = evaluateEligibility({ ...emptyFacts(now, this.config.requests.dailyLimit), sender: null, recipient: null });
       return recipientIds.map(() => ({ result: signedOut, openConversationId: null }));
     }
-    const facts = await this.gatherFactsFor(this.dataSource.manager, { id: viewerId, birthDate: viewer.birth_date }, recipientIds, now);
+    const facts = await this.gatherFactsFor(this.dataSource.manager, viewer, recipientIds, now);
     return facts.map(({ input }) => ({ result: evaluateEligibility(input), openConversationId: input.openConversationId }));
   }
 
