@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { codeOf, startTestApp, type TestApp, type TestUser } from '../support/app';
 import { openConversation, writeSnapshot } from '../support/conversations';
-import { holdingPair, holdingTransaction, waitingOnPairLock, waitingOnRowLock } from '../support/pair-lock';
+import { holdingPair, holdingTransaction, waitingOnPairLock, waitingOnRowLock } from '../support/locks';
 import { runInTransaction } from '../../src/db/transaction';
 import { EventType } from '../../src/modules/notifications/events.service';
 import {

@@ -1,5 +1,5 @@
 import { startTestApp, codeOf, type TestApp } from '../support/app';
-import { holdingPair, waitingOnPairLock } from '../support/pair-lock';
+import { holdingPair, waitingOnPairLock } from '../support/locks';
 import { BlockUserDocument, BlockedUsersDocument, FollowDocument, FollowersDocument, MeDocument, UnblockUserDocument, UnfollowDocument, UserByNameDocument } from '../generated/graphql';
 
 let t: TestApp;
