@@ -468,15 +468,16 @@ function appendParams(input: AppendMessage, id: string): unknown[] {
   return [input.conversationId, input.now, id, input.senderId, input.text, input.clientMessageId];
 }
 
+/** The message just appended, as its row reads: unseen. */
 function messageOf(input: AppendMessage, id: string, seq: string): Message {
-  return Object.assign(new Message(), {
+  return messageFromRow({
     id,
-    conversationId: input.conversationId,
-    seq: String(seq),
-    senderId: input.senderId,
+    conversation_id: input.conversationId,
+    seq,
+    sender_id: input.senderId,
     text: input.text,
-    clientMessageId: input.clientMessageId,
-    createdAt: input.now,
-    seenAt: null,
+    client_message_id: input.clientMessageId,
+    created_at: input.now,
+    seen_at: null,
   });
 }
