@@ -8,7 +8,7 @@ const SIXTEEN_TOMORROW = '2010-06-16';
 function base(over: Partial<EligibilityInput> = {}): EligibilityInput {
   return {
     now: NOW,
-    sender: { id: 's', birthDate: ADULT },
+    sender: { id: 's', birthDate: ADULT, policy: 'EVERYONE' },
     recipient: { id: 'r', birthDate: ADULT, policy: 'EVERYONE', verified: false },
     senderBan: null,
     relationship: { aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: false },
@@ -33,15 +33,17 @@ describe('eligibility rules, one at a time', () => {
     ['everything fine', {}, 'ALLOWED'],
     ['1 unauthenticated', { sender: null }, 'UNAUTHENTICATED'],
     ['2 recipient missing', { recipient: null }, 'NOT_FOUND'],
+    ['3½ own policy NOBODY', { sender: { id: 's', birthDate: ADULT, policy: 'NOBODY' } }, 'OWN_MESSAGING_DISABLED'],
+    ['3½ own policy FOLLOWING sends as usual', { sender: { id: 's', birthDate: ADULT, policy: 'FOLLOWING' } }, 'ALLOWED'],
     ['2 messaging oneself', { recipient: { id: 's', birthDate: ADULT, policy: 'EVERYONE', verified: false } }, 'CANNOT_MESSAGE_SELF'],
     ['3 banned for good', { senderBan: { until: null } }, 'MESSAGING_BANNED'],
     ['3 banned for a time', { senderBan: { until: new Date('2026-07-01T00:00:00Z') } }, 'MESSAGING_BANNED'],
-    ['4 sender 15 (16 tomorrow)', { sender: { id: 's', birthDate: SIXTEEN_TOMORROW } }, 'SENDER_UNDER_MINIMUM_AGE'],
-    ['4 sender turns 16 today', { sender: { id: 's', birthDate: SIXTEEN_TODAY } }, 'ALLOWED'],
+    ['4 sender 15 (16 tomorrow)', { sender: { id: 's', birthDate: SIXTEEN_TOMORROW, policy: 'EVERYONE' } }, 'SENDER_UNDER_MINIMUM_AGE'],
+    ['4 sender turns 16 today', { sender: { id: 's', birthDate: SIXTEEN_TODAY, policy: 'EVERYONE' } }, 'ALLOWED'],
     ['5 recipient 15', { recipient: { id: 'r', birthDate: SIXTEEN_TOMORROW, policy: 'EVERYONE', verified: false } }, 'RECIPIENT_UNAVAILABLE'],
     ['6 sender blocked recipient', { relationship: { aFollowsB: false, bFollowsA: false, aBlocksB: true, bBlocksA: false } }, 'RECIPIENT_UNAVAILABLE'],
     ['6 recipient blocked sender', { relationship: { aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: true } }, 'RECIPIENT_UNAVAILABLE'],
-    ['7 policy NOBODY', { recipient: { id: 'r', birthDate: ADULT, policy: 'NOBODY', verified: false } }, 'MESSAGING_DISABLED'],
+    ['7 policy NOBODY (the generic answer of 5 and 6)', { recipient: { id: 'r', birthDate: ADULT, policy: 'NOBODY', verified: false } }, 'RECIPIENT_UNAVAILABLE'],
     ['8 FOLLOWING, not followed', { recipient: { id: 'r', birthDate: ADULT, policy: 'FOLLOWING', verified: false } }, 'NOT_FOLLOWED_BY_RECIPIENT'],
     [
       '8 FOLLOWING, followed',
@@ -73,7 +75,7 @@ describe('rule order', () => {
   // Each row breaks two rules; the earlier one must win.
   const all: Partial<EligibilityInput> = {
     senderBan: { until: null },
-    sender: { id: 's', birthDate: SIXTEEN_TOMORROW },
+    sender: { id: 's', birthDate: SIXTEEN_TOMORROW, policy: 'NOBODY' },
     recipient: { id: 'r', birthDate: SIXTEEN_TOMORROW, policy: 'NOBODY', verified: true },
     relationship: { aFollowsB: false, bFollowsA: false, aBlocksB: true, bBlocksA: true },
     openConversationId: 'c1',
@@ -84,9 +86,10 @@ describe('rule order', () => {
   const order = [
     'MESSAGING_BANNED',
     'SENDER_UNDER_MINIMUM_AGE',
+    'OWN_MESSAGING_DISABLED',
     'RECIPIENT_UNAVAILABLE', // minor recipient
     'RECIPIENT_UNAVAILABLE', // block
-    'MESSAGING_DISABLED',
+    'RECIPIENT_UNAVAILABLE', // messages off
     'NOT_FOLLOWED_BY_RECIPIENT',
     'ALREADY_CONNECTED',
     'REQUEST_ALREADY_PENDING',
@@ -95,11 +98,13 @@ describe('rule order', () => {
   ];
   const fixes: Array<Partial<EligibilityInput>> = [
     { senderBan: null },
-    { sender: { id: 's', birthDate: ADULT } },
+    { sender: { id: 's', birthDate: ADULT, policy: 'NOBODY' } },
+    { sender: { id: 's', birthDate: ADULT, policy: 'EVERYONE' } },
     { recipient: { id: 'r', birthDate: ADULT, policy: 'NOBODY', verified: true } },
     { relationship: { aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: false } },
     { recipient: { id: 'r', birthDate: ADULT, policy: 'EVERYONE', verified: true } },
-    { relationship: { aFollowsB: false, bFollowsA: true, aBlocksB: false, bBlocksA: false } },
+    // Not by following (that makes the send direct, past rules 8 and 10): by not being verified.
+    { recipient: { id: 'r', birthDate: ADULT, policy: 'EVERYONE', verified: false } },
     { openConversationId: null },
     { pendingFromSender: false },
     { sentInWindow: 0 },
@@ -136,23 +141,57 @@ describe('details', () => {
 
   it('lets a crossing request through even when follow rules would stop it, but not a block or NOBODY', () => {
     const following = { id: 'r', birthDate: ADULT, policy: 'FOLLOWING' as const, verified: false };
-    expect(evaluateEligibility(base({ recipient: following, pendingFromRecipient: true }))).toEqual({ allowed: true, crossing: true });
+    expect(evaluateEligibility(base({ recipient: following, pendingFromRecipient: true }))).toEqual({ allowed: true, path: 'CROSSING' });
     expect(code(base({ pendingFromRecipient: true, relationship: { aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: true } }))).toBe(
       'RECIPIENT_UNAVAILABLE',
     );
-    expect(code(base({ pendingFromRecipient: true, recipient: { ...following, policy: 'NOBODY' } }))).toBe('MESSAGING_DISABLED');
+    expect(code(base({ pendingFromRecipient: true, recipient: { ...following, policy: 'NOBODY' } }))).toBe('RECIPIENT_UNAVAILABLE');
   });
 
-  it('the minor and blocked recipients give the very same answer', () => {
+  it('the minor, blocked and messages-off recipients give the very same answer (SPEC §8: no oracle)', () => {
     const minor = evaluateEligibility(base({ recipient: { id: 'r', birthDate: SIXTEEN_TOMORROW, policy: 'EVERYONE', verified: false } }));
+    // A 16th birthday changes nothing: 16–17 start with NOBODY.
+    const sixteenToday = evaluateEligibility(base({ recipient: { id: 'r', birthDate: SIXTEEN_TODAY, policy: 'NOBODY', verified: false } }));
     const blocked = evaluateEligibility(base({ relationship: { aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: true } }));
+    const off = evaluateEligibility(base({ recipient: { id: 'r', birthDate: ADULT, policy: 'NOBODY', verified: false } }));
     expect(minor).toEqual(blocked);
+    expect(sixteenToday).toEqual(blocked);
+    expect(off).toEqual(blocked);
+  });
+});
+
+describe('followed senders skip the Requests folder (SPEC §2)', () => {
+  const followed = { aFollowsB: false, bFollowsA: true, aBlocksB: false, bBlocksA: false };
+  const path = (input: EligibilityInput) => {
+    const r = evaluateEligibility(input);
+    return r.allowed ? r.path : r.code;
+  };
+  it.each<[string, Partial<EligibilityInput>, string]>([
+    ['a stranger sends a request', {}, 'REQUEST'],
+    ['the recipient follows the sender', { relationship: followed }, 'DIRECT'],
+    ['FOLLOWING policy, followed', { relationship: followed, recipient: { id: 'r', birthDate: ADULT, policy: 'FOLLOWING', verified: false } }, 'DIRECT'],
+    ['verified recipient, followed', { relationship: followed, recipient: { id: 'r', birthDate: ADULT, policy: 'EVERYONE', verified: true } }, 'DIRECT'],
+    ['the sender following the recipient is not enough', { relationship: { ...followed, aFollowsB: true, bFollowsA: false } }, 'REQUEST'],
+    ['a pending request of the sender is taken along', { relationship: followed, pendingFromSender: true }, 'DIRECT'],
+    ['their request to the sender: crossing wins', { relationship: followed, pendingFromRecipient: true }, 'CROSSING'],
+    ['still an open conversation', { relationship: followed, openConversationId: 'c' }, 'ALREADY_CONNECTED'],
+    ['still the daily limit', { relationship: followed, sentInWindow: 20 }, 'DAILY_REQUEST_LIMIT_REACHED'],
+    ['still the text', { relationship: followed, text: '' }, 'BAD_USER_INPUT'],
+    ['still a block', { relationship: { ...followed, bBlocksA: true } }, 'RECIPIENT_UNAVAILABLE'],
+    ['still NOBODY', { relationship: followed, recipient: { id: 'r', birthDate: ADULT, policy: 'NOBODY', verified: false } }, 'RECIPIENT_UNAVAILABLE'],
+    ['still the minimum age', { relationship: followed, recipient: { id: 'r', birthDate: SIXTEEN_TOMORROW, policy: 'EVERYONE', verified: false } }, 'RECIPIENT_UNAVAILABLE'],
+    ['still a ban', { relationship: followed, senderBan: { until: null } }, 'MESSAGING_BANNED'],
+    ['still the own policy', { relationship: followed, sender: { id: 's', birthDate: ADULT, policy: 'NOBODY' } }, 'OWN_MESSAGING_DISABLED'],
+  ])('%s → %s', (_name, over, expected) => {
+    expect(path(base(over))).toBe(expected);
   });
 });
 
 describe('message button', () => {
   it.each<[string, Partial<EligibilityInput>, string]>([
     ['allowed', {}, 'SEND_REQUEST'],
+    ['the recipient follows the viewer', { relationship: { aFollowsB: false, bFollowsA: true, aBlocksB: false, bBlocksA: false } }, 'MESSAGE'],
+    ['own messages off', { sender: { id: 's', birthDate: ADULT, policy: 'NOBODY' } }, 'UNAVAILABLE'],
     ['open conversation', { openConversationId: 'c' }, 'MESSAGE'],
     ['open conversation, FOLLOWING, not followed', { openConversationId: 'c', recipient: { id: 'r', birthDate: ADULT, policy: 'FOLLOWING', verified: false } }, 'MESSAGE'],
     ['open conversation, NOBODY', { openConversationId: 'c', recipient: { id: 'r', birthDate: ADULT, policy: 'NOBODY', verified: false } }, 'UNAVAILABLE'],

@@ -2,6 +2,7 @@ import { evaluateSendMessage, receiptsAllowed, type SendMessageFacts } from '../
 
 const base = (over: Partial<SendMessageFacts> = {}): SendMessageFacts => ({
   senderBan: null,
+  senderPolicy: 'EVERYONE',
   relationship: { aBlocksB: false, bBlocksA: false },
   conversationOpen: true,
   recipientPolicy: 'EVERYONE',
@@ -21,7 +22,8 @@ describe('sendMessage rules', () => {
     ['the sender blocked the recipient', { relationship: { aBlocksB: true, bBlocksA: false } }, 'RECIPIENT_UNAVAILABLE'],
     ['the recipient blocked the sender', { relationship: { aBlocksB: false, bBlocksA: true } }, 'RECIPIENT_UNAVAILABLE'],
     ['a request not yet accepted', { conversationOpen: false }, 'REQUEST_PENDING'],
-    ['a recipient with NOBODY', { recipientPolicy: 'NOBODY' }, 'MESSAGING_DISABLED'],
+    ['a recipient with NOBODY: the same answer as a block', { recipientPolicy: 'NOBODY' }, 'RECIPIENT_UNAVAILABLE'],
+    ['the sender with NOBODY: messaging off both ways', { senderPolicy: 'NOBODY' }, 'OWN_MESSAGING_DISABLED'],
     ['4001 characters', { text: 'x'.repeat(4001) }, 'BAD_USER_INPUT'],
     ['4000 emoji', { text: '🙂'.repeat(4000) }, 'ALLOWED'],
     ['only spaces', { text: '  \n ' }, 'BAD_USER_INPUT'],
@@ -30,13 +32,21 @@ describe('sendMessage rules', () => {
     expect(code(base(over))).toBe(expected);
   });
 
-  it('applies the rules in order: ban, block, request, policy, text', () => {
-    let facts = base({ senderBan: { until: new Date('2030-01-01T00:00:00Z') }, relationship: { aBlocksB: true, bBlocksA: true }, conversationOpen: false, recipientPolicy: 'NOBODY', text: '' });
+  it('applies the rules in order: ban, own policy, block or recipient policy, request, text', () => {
+    let facts = base({
+      senderBan: { until: new Date('2030-01-01T00:00:00Z') },
+      senderPolicy: 'NOBODY',
+      relationship: { aBlocksB: true, bBlocksA: true },
+      conversationOpen: false,
+      recipientPolicy: 'NOBODY',
+      text: '',
+    });
     const fixes: Array<[string, Partial<SendMessageFacts>]> = [
       ['MESSAGING_BANNED', { senderBan: null }],
+      ['OWN_MESSAGING_DISABLED', { senderPolicy: 'FOLLOWING' }],
       ['RECIPIENT_UNAVAILABLE', { relationship: { aBlocksB: false, bBlocksA: false } }],
+      ['RECIPIENT_UNAVAILABLE', { recipientPolicy: 'EVERYONE' }],
       ['REQUEST_PENDING', { conversationOpen: true }],
-      ['MESSAGING_DISABLED', { recipientPolicy: 'EVERYONE' }],
       ['BAD_USER_INPUT', { text: 'ok' }],
     ];
     for (const [expected, fix] of fixes) {

@@ -4,14 +4,16 @@ import { messagingBannedDenial } from '../moderation/ban-rules';
 
 /**
  * The rules of sendMessage (SPEC §4) as one pure function over plain data, in order:
- * a banned sender, a block either way, a conversation still a request, a recipient who
- * accepts no messages, then the text. Following is not required once a conversation is
+ * a banned sender, the sender's own messages off, a block either way or a recipient who
+ * accepts no messages (one generic answer), a conversation still a request, then the text. Following is not required once a conversation is
  * open. Table-tested in test/unit/message-rules.test.ts.
  */
 export const MAX_MESSAGE_TEXT = 4000;
 
 export interface SendMessageFacts {
   senderBan: { until: Date | null } | null;
+  /** The sender's own policy: NOBODY turns messaging off both ways (SPEC §1). */
+  senderPolicy: 'EVERYONE' | 'FOLLOWING' | 'NOBODY' | null;
   relationship: { aBlocksB: boolean; bBlocksA: boolean };
   conversationOpen: boolean;
   recipientPolicy: 'EVERYONE' | 'FOLLOWING' | 'NOBODY' | null;
@@ -44,14 +46,17 @@ export function messageTextAcceptable(text: string): boolean {
 
 export function evaluateSendMessage(facts: SendMessageFacts): SendMessageVerdict {
   if (facts.senderBan) return { allowed: false, ...messagingBannedDenial(facts.senderBan) };
-  if (facts.relationship.aBlocksB || facts.relationship.bBlocksA) {
+  if (facts.senderPolicy === 'NOBODY') {
+    return { allowed: false, code: 'OWN_MESSAGING_DISABLED', message: 'Turn messages on in your settings to send messages', extensions: {} };
+  }
+  // A block and the recipient's messages off answer alike (SPEC §8: no oracle), so the
+  // other party cannot tell which it was; both are checked before the conversation's state.
+  const recipientOff = facts.recipientPolicy === null || facts.recipientPolicy === 'NOBODY';
+  if (facts.relationship.aBlocksB || facts.relationship.bBlocksA || recipientOff) {
     return { allowed: false, code: 'RECIPIENT_UNAVAILABLE', message: "You can't message this account", extensions: {} };
   }
   if (!facts.conversationOpen) {
     return { allowed: false, code: 'REQUEST_PENDING', message: 'You can send more messages once your request is accepted', extensions: {} };
-  }
-  if (facts.recipientPolicy === null || facts.recipientPolicy === 'NOBODY') {
-    return { allowed: false, code: 'MESSAGING_DISABLED', message: "This user isn't accepting messages", extensions: {} };
   }
   const problem = checkMessageText(facts.text, MAX_MESSAGE_TEXT);
   if (problem) return { allowed: false, code: 'BAD_USER_INPUT', message: TEXT_PROBLEMS[problem], extensions: { field: 'text' } };

@@ -12,10 +12,10 @@ export const MAX_REQUEST_TEXT = 1000;
 
 export interface EligibilityInput {
   now: Date;
-  /** Null when not signed in. */
-  sender: { id: string; birthDate: string } | null;
+  /** Null when not signed in. `policy`: the sender's own setting (NOBODY turns messaging off both ways). */
+  sender: { id: string; birthDate: string; policy: DirectMessagePolicy } | null;
   /** Null when the recipient does not exist. */
-  recipient: { id: string; birthDate: string; policy: 'EVERYONE' | 'FOLLOWING' | 'NOBODY'; verified: boolean } | null;
+  recipient: { id: string; birthDate: string; policy: DirectMessagePolicy; verified: boolean } | null;
   senderBan: { until: Date | null } | null;
   /** Sender's relationship to recipient: a = sender, b = recipient. */
   relationship: { aFollowsB: boolean; bFollowsA: boolean; aBlocksB: boolean; bBlocksA: boolean };
@@ -30,8 +30,19 @@ export interface EligibilityInput {
   text?: string;
 }
 
+export type DirectMessagePolicy = 'EVERYONE' | 'FOLLOWING' | 'NOBODY';
+
+/**
+ * How an allowed send reaches the recipient:
+ * - REQUEST: a pending request in their Requests folder;
+ * - CROSSING: they already asked the sender, so the send accepts their request;
+ * - DIRECT: they follow the sender, so the send opens the conversation at once (SPEC §2:
+ *   "a request is needed only to reach someone who does not follow you").
+ */
+export type SendPath = 'REQUEST' | 'CROSSING' | 'DIRECT';
+
 export type Eligibility =
-  | { allowed: true; crossing: boolean }
+  | { allowed: true; path: SendPath }
   | { allowed: false; code: ErrorCode; message: string; extensions: Record<string, unknown> };
 
 const deny = (code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): Eligibility => ({
@@ -59,18 +70,24 @@ export function evaluateEligibility(input: EligibilityInput): Eligibility {
   if (ageAt(sender.birthDate, now) < MIN_MESSAGING_AGE) {
     return deny('SENDER_UNDER_MINIMUM_AGE', `Direct messages are unavailable to accounts under ${MIN_MESSAGING_AGE}`);
   }
-  // 5 and 6 share one generic answer: never reveal a minor's age or who blocked whom.
-  const unavailable = () => deny('RECIPIENT_UNAVAILABLE', "You can't message this account");
-  if (ageAt(recipient.birthDate, now) < MIN_MESSAGING_AGE) return unavailable();
-  if (rel.aBlocksB || rel.bBlocksA) return unavailable();
-  // 7. recipient's policy is not NOBODY
-  if (recipient.policy === 'NOBODY') return deny('MESSAGING_DISABLED', "This user isn't accepting messages");
+  // Messaging off is off both ways (SPEC §1): no one is left writing into a conversation
+  // that cannot answer. About the sender's own setting only, so it reveals nothing.
+  if (sender.policy === 'NOBODY') {
+    return deny('OWN_MESSAGING_DISABLED', 'Turn messages on in your settings to send messages');
+  }
+  // 5, 6 and 7 share one generic answer (SPEC §8): a minor's age, who blocked whom and a
+  // recipient's "messages off" must not be told apart, or checking daily would reveal a
+  // 16th birthday (under 16, then NOBODY by default) or a block.
+  if (isUnreachable(recipient, rel, now)) return unavailable();
   // Crossing requests: the recipient already asked the sender, so sending accepts that
   // request. The recipient chose to talk to the sender, so follow rules don't apply.
   const crossing = input.pendingFromRecipient && !input.openConversationId;
+  // The recipient follows the sender: no request needed (the seed's rule), so rules 8 and
+  // 10 have nothing to ask (a pending request of the sender's is taken along by the send).
+  const direct = !crossing && rel.bFollowsA;
   if (!crossing) {
     // 8. FOLLOWING policy, or a verified recipient: the recipient must follow the sender
-    if ((recipient.policy === 'FOLLOWING' || recipient.verified) && !rel.bFollowsA) {
+    if (!direct && (recipient.policy === 'FOLLOWING' || recipient.verified)) {
       return deny('NOT_FOLLOWED_BY_RECIPIENT', "Messages cannot be sent since this user isn't following you.");
     }
     // 9. no open conversation
@@ -80,8 +97,8 @@ export function evaluateEligibility(input: EligibilityInput): Eligibility {
       });
     }
     // 10. no pending request from sender to recipient
-    if (input.pendingFromSender) return deny('REQUEST_ALREADY_PENDING', 'You already have a pending request to this user');
-    // 11. rolling 24-hour limit
+    if (!direct && input.pendingFromSender) return deny('REQUEST_ALREADY_PENDING', 'You already have a pending request to this user');
+    // 11. rolling 24-hour limit (a direct send counts too: docs/decisions.md)
     if (input.sentInWindow >= input.dailyLimit) {
       const oldest = input.oldestInWindowAt ?? now;
       const retryAfter = Math.max(1, Math.ceil((oldest.getTime() + DAY_SECONDS * 1000 - now.getTime()) / 1000));
@@ -95,7 +112,16 @@ export function evaluateEligibility(input: EligibilityInput): Eligibility {
     if (problem === 'TOO_LONG') return deny('BAD_USER_INPUT', `Message text is limited to ${MAX_REQUEST_TEXT} characters`, { field: 'text' });
     if (problem === 'CONTROL_CHARACTER') return deny('BAD_USER_INPUT', 'Message text contains control characters', { field: 'text' });
   }
-  return { allowed: true, crossing };
+  return { allowed: true, path: crossing ? 'CROSSING' : direct ? 'DIRECT' : 'REQUEST' };
+}
+
+/** The generic refusal of rules 5–7: the same code and words whichever of them applies. */
+export const UNAVAILABLE_MESSAGE = "You can't message this account";
+const unavailable = () => deny('RECIPIENT_UNAVAILABLE', UNAVAILABLE_MESSAGE);
+
+/** Rules 5–7: under 16, a block either way, or messages off. */
+function isUnreachable(recipient: { birthDate: string; policy: DirectMessagePolicy }, rel: EligibilityInput['relationship'], now: Date): boolean {
+  return ageAt(recipient.birthDate, now) < MIN_MESSAGING_AGE || rel.aBlocksB || rel.bBlocksA || recipient.policy === 'NOBODY';
 }
 
 /**
@@ -122,7 +148,8 @@ export function messageButtonFor(
     return { state: 'MESSAGE', reason: null, explanation: null };
   }
   if (result.allowed) {
-    return result.crossing
+    if (result.path === 'DIRECT') return { state: 'MESSAGE', reason: null, explanation: null };
+    return result.path === 'CROSSING'
       ? { state: 'SEND_REQUEST', reason: null, explanation: 'This user already sent you a request; sending accepts it' }
       : { state: 'SEND_REQUEST', reason: null, explanation: null };
   }
