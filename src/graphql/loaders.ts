@@ -18,7 +18,7 @@ const GROUPS = [
   (s: Services, viewerId: string | null, o: LoaderOptions) => createRelationshipLoaders(s.relationships, viewerId, o),
   (s: Services, viewerId: string | null, o: LoaderOptions) => createRequestLoaders(s.requests, s.users, viewerId, o),
   (s: Services, viewerId: string | null, o: LoaderOptions) => createConversationLoaders(s.conversations, viewerId, o),
-  (s: Services, _viewerId: string | null, o: LoaderOptions) => createMessageLoaders(s.messages, o),
+  (s: Services, viewerId: string | null, o: LoaderOptions) => createMessageLoaders(s.messages, viewerId, o),
 ] as const satisfies readonly LoaderGroup[];
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

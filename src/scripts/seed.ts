@@ -96,7 +96,6 @@ export async function seed(services: Services, dataSource: DataSource): Promise<
   await services.relationships.follow(id('leo.16'), id('maya'));
   await services.relationships.follow(id('nova'), id('maya'));
   await services.relationships.follow(id('quinn'), id('theo'));
-  await services.relationships.follow(id('maya'), id('nova'));
   await services.relationships.follow(id('theo'), id('maya'));
 
   // Requests (idempotent by clientMessageId: a repeat returns the same request).

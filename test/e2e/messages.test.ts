@@ -74,16 +74,19 @@ describe('sendMessage refusals (each writes nothing)', () => {
     expect(await writeSnapshot(t, c)).toEqual(before);
   });
 
-  it('refuses MESSAGING_DISABLED when the recipient turned messaging off, but history stays readable', async () => {
+  it('refuses with the generic RECIPIENT_UNAVAILABLE when the recipient turned messaging off, but history stays readable', async () => {
     const [a, b, c] = await pair();
     await t.ok(UpdateMessagingSettingsDocument, { input: { directMessagePolicy: 'NOBODY' } }, b.token);
     const before = await writeSnapshot(t, c);
     const res = await send(a, c, 'hi');
-    expect(codeOf(res)).toBe('MESSAGING_DISABLED');
+    // The same answer as a block (SPEC §8: no oracle).
+    expect(codeOf(res)).toBe('RECIPIENT_UNAVAILABLE');
     expect(await writeSnapshot(t, c)).toEqual(before);
     expect((await history(a, c)).map((m) => m.text)).toEqual(['hello']);
-    // The account that turned messaging off may still not be answered, but may write.
-    expect((await send(b, c, 'still here')).errors).toBeUndefined();
+    // Off is off both ways (SPEC §1): no one is left writing into a conversation that cannot answer.
+    expect(codeOf(await send(b, c, 'still here'))).toBe('OWN_MESSAGING_DISABLED');
+    expect(await writeSnapshot(t, c)).toEqual(before);
+    expect((await history(b, c)).map((m) => m.text)).toEqual(['hello']);
   });
 
   it.each([

@@ -22,6 +22,7 @@ import {
   WithdrawMessageRequestDocument,
   BlockUserDocument,
   OnMessageReceivedDocument,
+  UpdateMessagingSettingsDocument,
 } from '../generated/graphql';
 
 let t: TestApp;
@@ -85,6 +86,9 @@ describe('sendMessageRequest: each rule over HTTP, nothing written', () => {
     const res = await expectRefused(a, b, 'SENDER_UNDER_MINIMUM_AGE');
     expect(res.errors![0].message).toMatch(/under 16/);
     t.clock.advance(2 * 86_400_000);
+    // 16–17 start with NOBODY, which is off both ways: the birthday unlocks the setting.
+    await expectRefused(a, b, 'OWN_MESSAGING_DISABLED');
+    await t.ok(UpdateMessagingSettingsDocument, { input: { directMessagePolicy: 'FOLLOWING' } }, a.token);
     expect((await send(a, b)).errors).toBeUndefined();
   });
 
@@ -102,10 +106,10 @@ describe('sendMessageRequest: each rule over HTTP, nothing written', () => {
     expect(r2.errors![0]).toEqual(r3.errors![0]);
   });
 
-  it('7 MESSAGING_DISABLED for NOBODY', async () => {
+  it('7 NOBODY answers as 5 and 6 do (SPEC §8: no oracle between messages off, a block and age)', async () => {
     const [a, b] = [await t.makeUser(), await t.makeUser({ policy: 'NOBODY' })];
-    const res = await expectRefused(a, b, 'MESSAGING_DISABLED');
-    expect(res.errors![0].message).toMatch(/isn't accepting messages/);
+    const res = await expectRefused(a, b, 'RECIPIENT_UNAVAILABLE');
+    expect(res.errors![0].message).toBe("You can't message this account");
   });
 
   it('8 NOT_FOLLOWED_BY_RECIPIENT for FOLLOWING and for verified recipients, until they follow', async () => {
@@ -183,8 +187,9 @@ describe('idempotency and crossing requests', () => {
   });
 
   it('B sending to A while A’s request is pending accepts it: one open conversation', async () => {
-    const [a, b] = [await t.makeUser(), await t.makeUser({ policy: 'FOLLOWING' })];
-    await t.ok(FollowDocument, { userId: a.id }, b.token);
+    // A accepts requests only from people it follows, and does not follow B: crossing
+    // passes that rule, since A asked first.
+    const [a, b] = [await t.makeUser({ policy: 'FOLLOWING' }), await t.makeUser()];
     const fromA = await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: 'hi B' } }, a.token);
     const liveForA = await t.subscribe(OnMessageReceivedDocument, {}, a.token);
     const fromB = await t.ok(SendMessageRequestDocument, { input: { recipientId: a.id, text: 'hi A' } }, b.token);
@@ -454,7 +459,7 @@ describe('the Requests folder and the lifecycle', () => {
     const following = await t.makeUser({ policy: 'FOLLOWING' });
     const state = async (u: TestUser) => (await t.ok(MessageButtonDocument, { username: u.username }, a.token)).user!.messageButton;
     expect(await state(open)).toMatchObject({ state: 'SEND_REQUEST' });
-    expect(await state(nobody)).toMatchObject({ state: 'UNAVAILABLE', reason: 'MESSAGING_DISABLED' });
+    expect(await state(nobody)).toMatchObject({ state: 'UNAVAILABLE', reason: 'RECIPIENT_UNAVAILABLE' });
     expect(await state(following)).toMatchObject({ state: 'UNAVAILABLE', reason: 'NOT_FOLLOWED_BY_RECIPIENT', explanation: "Messages cannot be sent since this user isn't following you." });
     const sent = await t.ok(SendMessageRequestDocument, { input: { recipientId: open.id, text: 'hi' } }, a.token);
     expect(await state(open)).toMatchObject({ state: 'REQUEST_PENDING' });
@@ -576,7 +581,7 @@ describe('subscriptions', () => {
       await t.ok(BlockUserDocument, { userId: a.id }, b.token);
       return [a, b];
     }],
-    ['MESSAGING_DISABLED', 'NOBODY', async () => [await t.makeUser(), await t.makeUser({ policy: 'NOBODY' })]],
+    ['RECIPIENT_UNAVAILABLE', 'NOBODY', async () => [await t.makeUser(), await t.makeUser({ policy: 'NOBODY' })]],
     ['ALREADY_CONNECTED', 'connected', async () => {
       const [a, b] = [await t.makeUser(), await t.makeUser()];
       const sent = await t.ok(SendMessageRequestDocument, { input: { recipientId: b.id, text: 'hello' } }, a.token);

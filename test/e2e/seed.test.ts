@@ -74,10 +74,11 @@ describe('npm run seed', () => {
     expect(age(leo.me.birthDate!)).toBe(16);
     expect(age(sam.me.birthDate!)).toBe(15);
 
-    // The Message buttons a client would show: leo follows maya only; quinn follows theo only.
+    // The Message buttons a client would show: leo follows maya only (so she reaches him
+    // directly, no request needed); quinn follows theo only.
     const maya = await logIn('maya');
     const jon = await logIn('jon');
-    expect((await t.ok(MessageButtonDocument, { username: 'leo.16' }, maya)).user!.messageButton.state).toBe('SEND_REQUEST');
+    expect((await t.ok(MessageButtonDocument, { username: 'leo.16' }, maya)).user!.messageButton.state).toBe('MESSAGE');
     expect((await t.ok(MessageButtonDocument, { username: 'leo.16' }, jon)).user!.messageButton.reason).toBe('NOT_FOLLOWED_BY_RECIPIENT');
     expect((await t.ok(MessageButtonDocument, { username: 'quinn' }, jon)).user!.messageButton.reason).toBe('NOT_FOLLOWED_BY_RECIPIENT');
     expect((await t.ok(MessageButtonDocument, { username: 'sam.15' }, maya)).user!.messageButton.reason).toBe('RECIPIENT_UNAVAILABLE');

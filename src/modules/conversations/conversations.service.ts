@@ -16,7 +16,7 @@ import { Conversation, ConversationStatus } from './conversation.entity';
  */
 const UNREAD_MESSAGES = `messages msg
    WHERE msg.conversation_id = m.conversation_id AND msg.sender_id = m.other_user_id
-     AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL`;
+     AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL AND msg.hidden_for IS DISTINCT FROM m.user_id`;
 
 /** The columns fromRow reads. */
 const CONVERSATION_COLUMNS = 'id, user_low_id, user_high_id, status, last_seq, last_message_id, last_message_at, opened_at, created_at';
@@ -120,20 +120,24 @@ export class ConversationsService {
    * requireReadable for a write in the conversation, and its pair's lock (db/pair-lock) taken
    * in the same round trip: sendMessage's first statement. Participants never change, so
    * reading them before the lock is granted is safe; only a participant takes the lock.
+   * `viewerInInbox`: whether the viewer's inbox shows it (read after the lock): a message
+   * the viewer sends brings a conversation they deleted back, which changes their badge.
    */
-  async requireReadableLockingPair(tx: Tx, viewerId: string, conversationId: string): Promise<Conversation> {
+  async requireReadableLockingPair(tx: Tx, viewerId: string, conversationId: string): Promise<Conversation & { viewerInInbox: boolean }> {
     if (!isUuid(conversationId)) throw notFound('Conversation not found');
     // The key is db/pair-lock's: `pair:<low>,<high>`, the pair stored in that order.
-    const row = await preparedRow<ConversationRow>(
+    const row = await preparedRow<ConversationRow & { viewer_in_inbox: boolean | null }>(
       tx.manager,
       'conversations.by-id-locking-pair',
-      `SELECT ${CONVERSATION_COLUMNS},
-              pg_advisory_xact_lock(hashtextextended('pair:' || user_low_id || ',' || user_high_id, 0)) IS NULL AS locked
-         FROM conversations WHERE id = $1 AND $2 IN (user_low_id, user_high_id)`,
+      `SELECT c.*, (SELECT in_inbox FROM conversation_members WHERE conversation_id = c.id AND user_id = $2) AS viewer_in_inbox
+         FROM (SELECT ${CONVERSATION_COLUMNS},
+                      pg_advisory_xact_lock(hashtextextended('pair:' || user_low_id || ',' || user_high_id, 0)) IS NULL AS locked
+                 FROM conversations WHERE id = $1 AND $2 IN (user_low_id, user_high_id)) c`,
       [conversationId, viewerId],
     );
     if (!row) throw notFound('Conversation not found');
-    return this.checkReadable(viewerId, fromRow(row), tx.manager);
+    const conversation = await this.checkReadable(viewerId, fromRow(row), tx.manager);
+    return Object.assign(conversation, { viewerInInbox: row.viewer_in_inbox === true });
   }
 
   private async checkReadable(viewerId: string, conversation: Conversation, manager: EntityManager): Promise<Conversation> {
@@ -189,7 +193,7 @@ export class ConversationsService {
       `SELECT m.conversation_id, count(msg.id) AS n
          FROM conversation_members m
          JOIN messages msg ON msg.conversation_id = m.conversation_id AND msg.sender_id = m.other_user_id
-                          AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL
+                          AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL AND msg.hidden_for IS DISTINCT FROM m.user_id
         WHERE m.user_id = $1 AND m.conversation_id = ANY($2::uuid[])
         GROUP BY m.conversation_id`,
       [viewerId, ids],

@@ -38,6 +38,14 @@ export class Message {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
+  /**
+   * The one participant this message is hidden from: the recipient of a request that left
+   * their folder unanswered (deleted, withdrawn, aged out), so its intro never resurfaces
+   * through a later request or an open conversation (requests/intro-visibility.ts).
+   */
+  @Column({ name: 'hidden_for', type: 'uuid', nullable: true })
+  hiddenFor: string | null;
+
   /** When the recipient's read pointer passed this message (never set for a pending request). */
   @Column({ name: 'seen_at', type: 'timestamptz', nullable: true })
   seenAt: Date | null;

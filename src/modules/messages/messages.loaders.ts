@@ -16,7 +16,7 @@ const pageKey = (k: PageKey) => `${k.conversationId}|${argsKey(k.args)}`;
  * last_message_id), and `messagePage` serves Conversation.messages: one statement per
  * distinct page arguments however many conversations ask (in practice, one per page).
  */
-export function createMessageLoaders(messages: MessagesService, opts: { cache: boolean }) {
+export function createMessageLoaders(messages: MessagesService, viewerId: string | null, opts: { cache: boolean }) {
   return {
     messageById: new DataLoader<string, Message | null>(async (ids) => {
       const rows = await messages.byIds(ids);
@@ -35,7 +35,8 @@ export function createMessageLoaders(messages: MessagesService, opts: { cache: b
         const pages = new Map<string, Connection<Message> | Error>();
         for (const { args, ids } of batches.values()) {
           // Bad page arguments fail every field that passed them, each with the same error.
-          const answer = await messages.pages(ids, args).catch((err: Error) => err);
+          // Only a participant asks (Conversation.messages resolves on a readable conversation).
+          const answer = viewerId ? await messages.pages(viewerId, ids, args).catch((err: Error) => err) : new Error('Sign in to read messages');
           ids.forEach((conversationId, i) => pages.set(pageKey({ conversationId, args }), answer instanceof Error ? answer : answer[i]));
         }
         return keys.map((k) => pages.get(pageKey(k))!);

@@ -53,6 +53,7 @@ export interface MessageSeenPayload {
 
 interface SendFactsRow {
   recipient_policy: SendMessageFacts['recipientPolicy'];
+  sender_policy: SendMessageFacts['senderPolicy'];
   ban_until: Date | null;
   banned: boolean;
   a_blocks_b: boolean;
@@ -62,6 +63,7 @@ interface SendFactsRow {
 
 interface SendFacts {
   recipientPolicy: SendMessageFacts['recipientPolicy'];
+  senderPolicy: SendMessageFacts['senderPolicy'];
   senderBan: SendMessageFacts['senderBan'];
   relationship: SendMessageFacts['relationship'];
   /** The sender already used this clientMessageId. */
@@ -166,7 +168,9 @@ export class MessagesService {
         // Read as the lock was taken; an accept in between only makes this a refusal
         // that a retry turns into a send (a conversation never goes back from OPEN).
         const conversationOpen = conversation.status === ConversationStatus.OPEN;
-        const { facts, message } = await this.sendInTx(tx, append, recipientId, conversationOpen && messageTextAcceptable(input.text));
+        const { facts, message } = await this.sendInTx(tx, append, recipientId, conversationOpen && messageTextAcceptable(input.text), {
+          senderInboxReturns: conversationOpen && !conversation.viewerInInbox,
+        });
         // A repeat is the answer to the original send, whatever changed since. (When the
         // append was attempted, a repeat failed it on the unique index instead: see below.)
         if (facts.repeated) {
@@ -198,9 +202,19 @@ export class MessagesService {
    * facts are those the bans, relationships and users modules answer one by one elsewhere.
    * A repeated key makes the insert fail on its unique index when attempted (send replays).
    */
-  private async sendInTx(tx: Tx, input: AppendMessage, recipientId: string, attempt: boolean): Promise<{ facts: SendFacts; message: Message | null }> {
+  private async sendInTx(
+    tx: Tx,
+    input: AppendMessage,
+    recipientId: string,
+    attempt: boolean,
+    opts: { senderInboxReturns: boolean },
+  ): Promise<{ facts: SendFacts; message: Message | null }> {
     const id = randomUUID();
-    if (attempt) this.announce(tx, { conversationId: input.conversationId, messageId: id, senderId: input.senderId }, recipientId);
+    if (attempt) {
+      this.announce(tx, { conversationId: input.conversationId, messageId: id, senderId: input.senderId }, recipientId);
+      // The sender had deleted the conversation: its own message brings it back to its inbox.
+      if (opts.senderInboxReturns) this.deps.events.emit(tx, input.senderId, EventType.INBOX_BADGE_CHANGED, { conversationId: input.conversationId });
+    }
     const events = this.deps.events.inline(tx, 9, APPEND_LAST_CTE);
     // $1–$6 are the append's (appendParams), $7 the recipient, $8 whether to append.
     const row = await preparedOne<SendFactsRow & { seq: string | null; event_seqs: string[] }>(
@@ -209,6 +223,7 @@ export class MessagesService {
       `WITH ${appendCtes('$8::boolean')}, ${events.ctes}
        SELECT (SELECT seq FROM msg) AS seq, ${events.eventSeqs},
               (SELECT dm_policy FROM users WHERE id = $7) AS recipient_policy,
+              (SELECT dm_policy FROM users WHERE id = $4) AS sender_policy,
               ban.until AS ban_until, ban.banned IS NOT NULL AS banned,
               EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $4 AND blocked_id = $7) AS a_blocks_b,
               EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $7 AND blocked_id = $4) AS b_blocks_a,
@@ -220,6 +235,7 @@ export class MessagesService {
     );
     const facts: SendFacts = {
       recipientPolicy: row.recipient_policy ?? null,
+      senderPolicy: row.sender_policy ?? null,
       senderBan: row.banned ? { until: row.ban_until ?? null } : null,
       relationship: { aBlocksB: row.a_blocks_b, bBlocksA: row.b_blocks_a },
       repeated: row.repeated,
@@ -283,24 +299,19 @@ export class MessagesService {
   /** messages(conversationId): history for a reader of the conversation. */
   async history(viewerId: string, conversationId: string, args: ConnectionArgs): Promise<Connection<Message>> {
     const conversation = await this.deps.conversations.requireReadable(viewerId, conversationId);
-    return this.page(conversation.id, args);
-  }
-
-  /**
-   * One page of a conversation's messages in their total order (seq ascending), keyset on
-   * seq over messages_conversation_seq_key. Without first or last, the newest page: that
-   * is what a chat opens on; `last` + `before` then walks back through older messages.
-   */
-  async page(conversationId: string, args: ConnectionArgs): Promise<Connection<Message>> {
-    const [page] = await this.pages([conversationId], args);
+    const [page] = await this.pages(viewerId, [conversation.id], args);
     return page;
   }
 
   /**
-   * The same page of each of `conversationIds`, in one statement (an inbox asking every
-   * row for its latest messages): a keyset range per conversation, each its own LIMIT.
+   * One page of each of `conversationIds` as `viewerId` reads them, in one statement (an
+   * inbox asking every row for its latest messages): a keyset range per conversation over
+   * messages_conversation_seq_key, each its own LIMIT, in their total order (seq
+   * ascending). Without first or last, the newest page: that is what a chat opens on;
+   * `last` + `before` then walks back through older messages. Intros hidden from the
+   * viewer (requests/intro-visibility.ts) are skipped; the seq keyset still has no gaps.
    */
-  async pages(conversationIds: readonly string[], args: ConnectionArgs): Promise<Array<Connection<Message>>> {
+  async pages(viewerId: string, conversationIds: readonly string[], args: ConnectionArgs): Promise<Array<Connection<Message>>> {
     const page = pageRequest(args.first == null && args.last == null ? { ...args, last: DEFAULT_HISTORY_PAGE } : args, 1);
     const cursor = page.cursor?.[0];
     if (cursor !== undefined && (typeof cursor !== 'string' || !/^\d{1,18}$/.test(cursor))) {
@@ -308,14 +319,14 @@ export class MessagesService {
     }
     // Once each, should a batch name a conversation twice (the loaders of a graphql-ws
     // operation keep no cache): the page is read once and answered to both.
-    const params: unknown[] = [[...new Set(conversationIds)], page.limit + 1];
+    const params: unknown[] = [[...new Set(conversationIds)], page.limit + 1, viewerId];
     if (cursor !== undefined) params.push(cursor);
     const rows: MessageRow[] = await this.dataSource.query(
       `SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.text, m.client_message_id, m.created_at, m.seen_at
          FROM unnest($1::uuid[]) WITH ORDINALITY AS wanted(id, i)
         CROSS JOIN LATERAL (
           SELECT * FROM messages
-           WHERE conversation_id = wanted.id ${cursor === undefined ? '' : `AND seq ${page.forward ? '>' : '<'} $3`}
+           WHERE conversation_id = wanted.id AND hidden_for IS DISTINCT FROM $3::uuid ${cursor === undefined ? '' : `AND seq ${page.forward ? '>' : '<'} $4`}
            ORDER BY seq ${page.forward ? 'ASC' : 'DESC'} LIMIT $2
         ) m
         ORDER BY wanted.i, m.seq ${page.forward ? 'ASC' : 'DESC'}`,

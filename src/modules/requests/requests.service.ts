@@ -16,7 +16,8 @@ import { EventType, type EventsService } from '../notifications/events.service';
 import { NotificationType } from '../notifications/notification.entity';
 import type { NotificationsService } from '../notifications/notifications.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
-import { evaluateEligibility, isHiddenRequest, type Eligibility, type EligibilityInput } from './eligibility';
+import { evaluateEligibility, isHiddenRequest, type DirectMessagePolicy, type Eligibility, type EligibilityInput } from './eligibility';
+import { syncIntroVisibility } from './intro-visibility';
 import { MessageRequest, StoredRequestStatus } from './message-request.entity';
 import { canSeeRequest, isActionable, isAgedOutFor } from './request-visibility';
 import type { SendMessageRequestInput } from './requests.types';
@@ -24,6 +25,9 @@ import type { SendMessageRequestInput } from './requests.types';
 export const MAX_BULK = 100;
 
 const keyReused = () => new AppError('IDEMPOTENCY_KEY_REUSED', 'This clientMessageId was already used for a different request');
+
+/** The sender as the rules read it (EligibilityInput['sender']). */
+type FactsSender = { id: string; birthDate: string; policy: DirectMessagePolicy };
 
 /** What a request looks like between two accounts, as the rules need it. */
 interface PairState {
@@ -34,8 +38,16 @@ interface PairState {
   pendingFromSender: boolean;
   /** A pending request from the sender past its expiry, still holding the pair's slot. */
   expiredFromSender: boolean;
-  /** The recipient's live pending request to the sender, unless the sender deleted it. */
+  /**
+   * The recipient's live pending request to the sender, deleted by the sender or not:
+   * what the recipient sees never depends on a delete (SPEC §2), so a send crosses it.
+   */
   pendingFromRecipientId: string | null;
+  /**
+   * The recipient deleted a request of the sender's that has not yet aged out: a new
+   * request is accepted for the sender but stays out of the recipient's folder (SPEC §8).
+   */
+  silenced: boolean;
 }
 
 interface SendFactsRow {
@@ -54,6 +66,7 @@ interface SendFactsRow {
   pending_from_sender: boolean;
   expired_from_sender: boolean;
   pending_from_recipient_id: string | null;
+  silenced: boolean;
   sent_in_window: number;
   oldest_in_window: Date | null;
   repeated: boolean;
@@ -81,8 +94,10 @@ const SEND_FACTS = `
          EXISTS (SELECT 1 FROM message_requests
                   WHERE sender_id = $1 AND recipient_id = r.id AND status = 'PENDING' AND expires_at <= $3) AS expired_from_sender,
          (SELECT id FROM message_requests
-           WHERE sender_id = r.id AND recipient_id = $1 AND status = 'PENDING' AND expires_at > $3 AND deleted_at IS NULL
+           WHERE sender_id = r.id AND recipient_id = $1 AND status = 'PENDING' AND expires_at > $3
            LIMIT 1) AS pending_from_recipient_id,
+         EXISTS (SELECT 1 FROM message_requests
+                  WHERE sender_id = $1 AND recipient_id = r.id AND deleted_at IS NOT NULL AND status <> 'ACCEPTED' AND expires_at > $3) AS silenced,
          w.sent AS sent_in_window, w.oldest AS oldest_in_window,
          ($5::text IS NOT NULL AND (EXISTS (SELECT 1 FROM message_requests WHERE sender_id = $1 AND client_message_id = $5)
                                     OR EXISTS (SELECT 1 FROM messages WHERE sender_id = $1 AND client_message_id = $5))) AS repeated
@@ -139,17 +154,24 @@ export class RequestsService {
         const now = this.clock.now();
         // Every send by this account queues here: the rolling daily count is exact even
         // when one account fires many sends at once.
-        const sender = await preparedRow<{ id: string; birth_date: string; created_at: Date }>(
+        const sender = await preparedRow<{ id: string; birth_date: string; created_at: Date; dm_policy: DirectMessagePolicy }>(
           tx.manager,
           'requests.lock-sender',
-          'SELECT id, birth_date, created_at FROM users WHERE id = $1 FOR UPDATE',
+          'SELECT id, birth_date, created_at, dm_policy FROM users WHERE id = $1 FOR UPDATE',
           [senderId],
         );
         if (!sender) throw new AppError('UNAUTHENTICATED', 'Sign in to send messages');
         // What stands between the two is read under the pair's lock (accept, delete and
         // blockUser take it too). Locking a pair whose recipient does not exist is harmless.
         if (recipientId && recipientId !== senderId) await lockPair(tx, senderId, recipientId);
-        const facts = await this.gatherFacts(tx.manager, { id: senderId, birthDate: sender.birth_date }, recipientId, now, input.text, clientMessageId);
+        const facts = await this.gatherFacts(
+          tx.manager,
+          { id: senderId, birthDate: sender.birth_date, policy: sender.dm_policy },
+          recipientId,
+          now,
+          input.text,
+          clientMessageId,
+        );
         // A repeat is the answer to the original send, whatever changed since.
         if (facts.repeated) {
           const again = await this.replay(senderId, clientMessageId!, input, tx.manager);
@@ -158,15 +180,18 @@ export class RequestsService {
         const verdict = evaluateEligibility(facts.input);
         if (!verdict.allowed) throw new AppError(verdict.code, verdict.message, verdict.extensions);
 
-        if (verdict.crossing) {
-          // They already asked us: accept their request and say our piece in the conversation.
+        const recipient = facts.input.recipient!.id;
+        if (verdict.path === 'CROSSING') {
+          // They already asked us: accept their request (also one we deleted: what they see
+          // never depends on our delete) and say our piece in the conversation.
           const theirs = await tx.manager.findOneByOrFail(MessageRequest, { id: facts.pair.pendingFromRecipientId! });
           await this.acceptInTx(tx, theirs, now);
           // The text is posted under the send's key, so a retry finds it (see replay).
           await this.messages.postInTx(tx, { conversationId: theirs.conversationId, senderId, text: input.text, clientMessageId, now }, theirs.senderId);
-          return { ...theirs, status: StoredRequestStatus.ACCEPTED, acceptedAt: now };
+          return { ...theirs, status: StoredRequestStatus.ACCEPTED, acceptedAt: now, deletedAt: null };
         }
-        return this.createRequest(tx, senderId, facts.input.recipient!.id, facts.pair, input.text, clientMessageId, new Date(sender.created_at), now);
+        if (verdict.path === 'DIRECT') return this.openDirect(tx, senderId, recipient, facts.pair, input.text, clientMessageId, now);
+        return this.createRequest(tx, senderId, recipient, facts.pair, input.text, clientMessageId, new Date(sender.created_at), now);
       });
     } catch (err) {
       // Two sends with the same key raced past the replay check: the loser replays.
@@ -228,6 +253,9 @@ export class RequestsService {
     const conversationId = pair.conversationId ?? (await this.conversations.createForPair(tx, senderId, recipientId, now));
     const intro = await this.messages.appendInTx(tx, { conversationId, senderId, text, clientMessageId: null, now });
     const hidden = isHiddenRequest({ now, senderCreatedAt, newAccountHours: this.config.requests.newAccountHours, text });
+    // After a delete the sender may withdraw and send again: the new request is pending for
+    // the sender as any other, but it arrives already deleted (SPEC §8).
+    const silenced = pair.silenced;
     const request = Object.assign(new MessageRequest(), {
       id: randomUUID(),
       senderId,
@@ -241,16 +269,18 @@ export class RequestsService {
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.config.requests.ttlDays * DAY_MS),
       acceptedAt: null,
-      deletedAt: null,
+      deletedAt: silenced ? now : null,
     });
     await prepared(
       tx.manager,
       'requests.insert',
-      `INSERT INTO message_requests (id, sender_id, recipient_id, conversation_id, message_id, text, status, hidden, client_message_id, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [request.id, senderId, recipientId, conversationId, intro.id, text, request.status, hidden, clientMessageId, now, request.expiresAt],
+      `INSERT INTO message_requests (id, sender_id, recipient_id, conversation_id, message_id, text, status, hidden, client_message_id, created_at, expires_at, deleted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [request.id, senderId, recipientId, conversationId, intro.id, text, request.status, hidden, clientMessageId, now, request.expiresAt, request.deletedAt],
     );
-    if (!hidden) {
+    // A reused conversation holds earlier intros: only what the recipient may see shows.
+    if (pair.conversationId) await syncIntroVisibility(tx, senderId, recipientId, now);
+    if (!hidden && !silenced) {
       await this.notifications.notifyInTx(tx, {
         userId: recipientId,
         type: NotificationType.MESSAGE_REQUEST_RECEIVED,
@@ -265,13 +295,70 @@ export class RequestsService {
   }
 
   /**
+   * The recipient follows the sender: the send opens the conversation at once and its text
+   * arrives in the recipient's inbox as a message (messageReceived, unread badge), never in
+   * the Requests folder. The answer is a request row, ACCEPTED, so clients and retries
+   * (clientMessageId) read it as any accepted request. A request of the sender's still
+   * pending is answered by the open conversation: accepted (or aged out if it had); one the
+   * recipient deleted stays deleted, its intro hidden from the recipient.
+   */
+  private async openDirect(
+    tx: Tx,
+    senderId: string,
+    recipientId: string,
+    pair: PairState,
+    text: string,
+    clientMessageId: string | null,
+    now: Date,
+  ): Promise<MessageRequest> {
+    const conversationId = pair.conversationId ?? (await this.conversations.createForPair(tx, senderId, recipientId, now));
+    if (pair.pendingFromSender || pair.expiredFromSender) {
+      const [taken]: [Array<{ id: string }>, number] = await tx.manager.query(
+        `UPDATE message_requests
+            SET status = CASE WHEN expires_at > $3 THEN 'ACCEPTED' ELSE 'EXPIRED' END,
+                accepted_at = CASE WHEN expires_at > $3 THEN $3::timestamptz END
+          WHERE sender_id = $1 AND recipient_id = $2 AND status = 'PENDING' RETURNING id`,
+        [senderId, recipientId, now],
+      );
+      await this.notifications.markRequestsReadInTx(tx, recipientId, taken.map((r) => r.id), now);
+    }
+    await this.conversations.openInTx(tx, conversationId, now);
+    if (pair.conversationId) await syncIntroVisibility(tx, senderId, recipientId, now);
+    // Posted with its events (to both, and the recipient's badge): the last write to emit.
+    const message = await this.messages.postInTx(tx, { conversationId, senderId, text, clientMessageId: null, now }, recipientId);
+    const request = Object.assign(new MessageRequest(), {
+      id: randomUUID(),
+      senderId,
+      recipientId,
+      conversationId,
+      messageId: message.id,
+      text,
+      status: StoredRequestStatus.ACCEPTED,
+      hidden: false,
+      clientMessageId,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.config.requests.ttlDays * DAY_MS),
+      acceptedAt: now,
+      deletedAt: null,
+    });
+    await prepared(
+      tx.manager,
+      'requests.insert-accepted',
+      `INSERT INTO message_requests (id, sender_id, recipient_id, conversation_id, message_id, text, status, hidden, client_message_id, created_at, expires_at, accepted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'ACCEPTED', false, $7, $8, $9, $8)`,
+      [request.id, senderId, recipientId, conversationId, message.id, text, clientMessageId, now, request.expiresAt],
+    );
+    return request;
+  }
+
+  /**
    * Everything the rules look at, in one statement (SEND_FACTS), read in the caller's
    * transaction or outside one for the Message button. `recipientId` is null when the
    * argument is not an id at all.
    */
   private async gatherFacts(
     manager: EntityManager,
-    sender: { id: string; birthDate: string },
+    sender: FactsSender,
     recipientId: string | null,
     now: Date,
     text?: string,
@@ -284,7 +371,7 @@ export class RequestsService {
   /** gatherFacts for each of `recipientIds`, in their order, still in one statement. */
   private async gatherFactsFor(
     manager: EntityManager,
-    sender: { id: string; birthDate: string },
+    sender: FactsSender,
     recipientIds: ReadonlyArray<string | null>,
     now: Date,
     text?: string,
@@ -298,6 +385,7 @@ export class RequestsService {
         pendingFromSender: f.pending_from_sender,
         expiredFromSender: f.expired_from_sender,
         pendingFromRecipientId: f.pending_from_recipient_id,
+        silenced: f.silenced,
       };
       return {
         pair,
@@ -335,7 +423,7 @@ export class RequestsService {
    * them).
    */
   async eligibilityFor(
-    viewer: { id: string; birthDate: string } | null,
+    viewer: { id: string; birthDate: string; directMessagePolicy: DirectMessagePolicy } | null,
     recipientIds: readonly string[],
   ): Promise<Array<{ result: Eligibility; openConversationId: string | null }>> {
     const now = this.clock.now();
@@ -343,7 +431,8 @@ export class RequestsService {
       const signedOut = evaluateEligibility({ ...emptyFacts(now, this.config.requests.dailyLimit), sender: null, recipient: null });
       return recipientIds.map(() => ({ result: signedOut, openConversationId: null }));
     }
-    const facts = await this.gatherFactsFor(this.dataSource.manager, viewer, recipientIds, now);
+    const sender = { id: viewer.id, birthDate: viewer.birthDate, policy: viewer.directMessagePolicy };
+    const facts = await this.gatherFactsFor(this.dataSource.manager, sender, recipientIds, now);
     return facts.map(({ input }) => ({ result: evaluateEligibility(input), openConversationId: input.openConversationId }));
   }
 
@@ -377,8 +466,10 @@ export class RequestsService {
   }
 
   private async acceptInTx(tx: Tx, request: MessageRequest, now: Date): Promise<void> {
-    await tx.manager.update(MessageRequest, { id: request.id }, { status: StoredRequestStatus.ACCEPTED, acceptedAt: now });
+    // deletedAt: a crossing send accepts a request its sender deleted (see send).
+    await tx.manager.update(MessageRequest, { id: request.id }, { status: StoredRequestStatus.ACCEPTED, acceptedAt: now, deletedAt: null });
     await this.conversations.openInTx(tx, request.conversationId, now);
+    await syncIntroVisibility(tx, request.senderId, request.recipientId, now);
     await this.notifications.notifyInTx(tx, {
       userId: request.senderId,
       type: NotificationType.MESSAGE_REQUEST_ACCEPTED,
