@@ -43,6 +43,7 @@ const envSchema = z.object({
   MESSAGE_RATE_PER_SECOND: intVar(5, 1),
   MESSAGE_RATE_BURST: intVar(10, 1),
   LOGIN_FAILURES_PER_15_MIN: intVar(10, 1),
+  HIDDEN_WORDS_MAX: intVar(200, 1),
   GRAPHIQL: boolVar(false),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
 });
@@ -76,6 +77,8 @@ export interface Config {
     messageRatePerSecond: number;
     messageRateBurst: number;
     loginFailuresPer15Min: number;
+    /** Entries in one account's hidden words. */
+    hiddenWordsMax: number;
   };
   /** Introspection, field suggestions and the IDE: off in production. */
   introspection: boolean;
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       messageRatePerSecond: e.MESSAGE_RATE_PER_SECOND,
       messageRateBurst: e.MESSAGE_RATE_BURST,
       loginFailuresPer15Min: e.LOGIN_FAILURES_PER_15_MIN,
+      hiddenWordsMax: e.HIDDEN_WORDS_MAX,
     },
     introspection: !production,
     graphiql: !production || e.GRAPHIQL,

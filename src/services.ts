@@ -7,6 +7,7 @@ import { Limiter } from './lib/rate-limit';
 import type { EventBus } from './graphql/pubsub';
 import { AuthService } from './modules/users/auth.service';
 import { UsersService } from './modules/users/users.service';
+import { HiddenWordsService } from './modules/users/hidden-words.service';
 import { RelationshipsService } from './modules/relationships/relationships.service';
 import { EventsService } from './modules/notifications/events.service';
 import { ConversationsService } from './modules/conversations/conversations.service';
@@ -35,6 +36,7 @@ export function createServices(deps: ServiceDeps) {
   const auth = new AuthService(config.jwtSecret, config.tokenTtlHours);
   const loginLimiter = new Limiter(pool, 'login', config.limits.loginFailuresPer15Min, 15 * 60);
   const users = new UsersService(dataSource, auth, clock, loginLimiter, config.limits.loginFailuresPer15Min);
+  const hiddenWords = new HiddenWordsService(dataSource, clock, config.limits.hiddenWordsMax);
   const relationships = new RelationshipsService(dataSource, users);
   const events = new EventsService(dataSource, deps.pubsub, clock);
   const conversations = new ConversationsService(dataSource, { clock, events });
@@ -46,7 +48,7 @@ export function createServices(deps: ServiceDeps) {
   const notifications = new NotificationsService(dataSource, events, clock);
   const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, notifications, events);
   const badge = new BadgeService(requests, conversations, notifications);
-  return { config, clock, auth, users, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
+  return { config, clock, auth, users, hiddenWords, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -6,6 +6,7 @@ import { runInTransaction, isUniqueViolation, type Tx } from '../../db/transacti
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { createdAtCursor, newestFirstPage, pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
 import { DAY_MS, type Clock } from '../../lib/clock';
+import { matchesHiddenWords } from '../../lib/hidden-words';
 import { INVALID_CLIENT_MESSAGE_ID, isUuid, isValidClientMessageId } from '../../lib/ids';
 import type { Config } from '../../config';
 import type { ConversationsService } from '../conversations/conversations.service';
@@ -70,12 +71,22 @@ interface SendFactsRow {
   sent_in_window: number;
   oldest_in_window: Date | null;
   repeated: boolean;
+  /** Null unless the text is checked ($6), or when the list is empty. */
+  recipient_hidden_words: string[] | null;
+  recipient_hides_offensive: boolean | null;
+}
+
+/** The recipient's hidden words (SPEC §8), read with the send's facts. */
+interface RecipientHiddenWords {
+  phrases: string[];
+  builtIn: boolean;
 }
 
 /**
  * The facts of SPEC §2 for sender $1 and each recipient of $2 (an array, answered in its
  * order: a send asks about one account, a page of Message buttons about each profile on
- * it) at time $3 ($4 = a day earlier; $5 = the clientMessageId, if any) in one round
+ * it) at time $3 ($4 = a day earlier; $5 = the clientMessageId, if any; $6 = whether a
+ * text will be checked against the recipient's hidden words) in one round
  * trip: a request is the busiest write after a message and runs under two locks, so
  * every statement there is time others wait. Each line is the question the
  * relationships, bans, conversations and requests code would ask on its own; the
@@ -100,7 +111,9 @@ const SEND_FACTS = `
                   WHERE sender_id = $1 AND recipient_id = r.id AND deleted_at IS NOT NULL AND status <> 'ACCEPTED' AND expires_at > $3) AS silenced,
          w.sent AS sent_in_window, w.oldest AS oldest_in_window,
          ($5::text IS NOT NULL AND (EXISTS (SELECT 1 FROM message_requests WHERE sender_id = $1 AND client_message_id = $5)
-                                    OR EXISTS (SELECT 1 FROM messages WHERE sender_id = $1 AND client_message_id = $5))) AS repeated
+                                    OR EXISTS (SELECT 1 FROM messages WHERE sender_id = $1 AND client_message_id = $5))) AS repeated,
+         CASE WHEN $6::boolean THEN (SELECT array_agg(normalised) FROM hidden_words WHERE user_id = r.id) END AS recipient_hidden_words,
+         r.hide_offensive_requests AS recipient_hides_offensive
     FROM unnest($2::uuid[]) WITH ORDINALITY AS wanted(id, i)
     LEFT JOIN users r ON r.id = wanted.id
     LEFT JOIN conversations c ON c.user_low_id = LEAST($1::uuid, r.id) AND c.user_high_id = GREATEST($1::uuid, r.id)
@@ -191,7 +204,7 @@ export class RequestsService {
           return { ...theirs, status: StoredRequestStatus.ACCEPTED, acceptedAt: now, deletedAt: null };
         }
         if (verdict.path === 'DIRECT') return this.openDirect(tx, senderId, recipient, facts.pair, input.text, clientMessageId, now);
-        return this.createRequest(tx, senderId, recipient, facts.pair, input.text, clientMessageId, new Date(sender.created_at), now);
+        return this.createRequest(tx, senderId, recipient, facts.pair, input.text, clientMessageId, new Date(sender.created_at), now, facts.hiddenWords);
       });
     } catch (err) {
       // Two sends with the same key raced past the replay check: the loser replays.
@@ -241,6 +254,7 @@ export class RequestsService {
     clientMessageId: string | null,
     senderCreatedAt: Date,
     now: Date,
+    hiddenWords: RecipientHiddenWords,
   ) {
     if (pair.expiredFromSender) {
       // An earlier request that aged out still holds the one-pending-per-pair slot: free it.
@@ -252,7 +266,8 @@ export class RequestsService {
     // An earlier request (deleted, withdrawn, aged out) left the pair its conversation.
     const conversationId = pair.conversationId ?? (await this.conversations.createForPair(tx, senderId, recipientId, now));
     const intro = await this.messages.appendInTx(tx, { conversationId, senderId, text, clientMessageId: null, now });
-    const hidden = isHiddenRequest({ now, senderCreatedAt, newAccountHours: this.config.requests.newAccountHours, text });
+    const hiddenWordMatch = matchesHiddenWords(text, hiddenWords.phrases, hiddenWords.builtIn);
+    const hidden = isHiddenRequest({ now, senderCreatedAt, newAccountHours: this.config.requests.newAccountHours, text }) || hiddenWordMatch;
     // After a delete the sender may withdraw and send again: the new request is pending for
     // the sender as any other, but it arrives already deleted (SPEC §8).
     const silenced = pair.silenced;
@@ -363,7 +378,7 @@ export class RequestsService {
     now: Date,
     text?: string,
     clientMessageId: string | null = null,
-  ): Promise<{ input: EligibilityInput; pair: PairState; repeated: boolean }> {
+  ): Promise<{ input: EligibilityInput; pair: PairState; repeated: boolean; hiddenWords: RecipientHiddenWords }> {
     const [facts] = await this.gatherFactsFor(manager, sender, [recipientId], now, text, clientMessageId);
     return facts;
   }
@@ -376,8 +391,9 @@ export class RequestsService {
     now: Date,
     text?: string,
     clientMessageId: string | null = null,
-  ): Promise<Array<{ input: EligibilityInput; pair: PairState; repeated: boolean }>> {
-    const { rows } = await prepared<SendFactsRow>(manager, 'requests.send-facts', SEND_FACTS, [sender.id, recipientIds, now, new Date(now.getTime() - DAY_MS), clientMessageId]);
+  ): Promise<Array<{ input: EligibilityInput; pair: PairState; repeated: boolean; hiddenWords: RecipientHiddenWords }>> {
+    const params = [sender.id, recipientIds, now, new Date(now.getTime() - DAY_MS), clientMessageId, text !== undefined];
+    const { rows } = await prepared<SendFactsRow>(manager, 'requests.send-facts', SEND_FACTS, params);
     return rows.map((f) => {
       const pair: PairState = {
         conversationId: f.conversation_id,
@@ -390,6 +406,7 @@ export class RequestsService {
       return {
         pair,
         repeated: f.repeated,
+        hiddenWords: { phrases: f.recipient_hidden_words ?? [], builtIn: f.recipient_hides_offensive ?? false },
         input: {
           now,
           sender,

@@ -66,6 +66,10 @@ export class User {
   @Column({ name: 'dm_policy', type: 'varchar', length: 16 })
   directMessagePolicy: DirectMessagePolicy;
 
+  /** Hidden words' built-in option: requests with an offensive term go to hidden requests. */
+  @Column({ name: 'hide_offensive_requests', type: 'boolean', default: true })
+  hideOffensiveRequests: boolean;
+
   @Field()
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -29,6 +29,8 @@ export class UpdateProfileInput {
 @InputType()
 export class MessagingSettingsInput {
   @Field(() => DirectMessagePolicy) directMessagePolicy: DirectMessagePolicy;
+  @Field(() => Boolean, { nullable: true, description: 'Hidden words\' built-in option: requests with a common offensive term go to hidden requests. Unchanged when omitted.' })
+  hideOffensiveRequests?: boolean | null;
 }
 
 @ObjectType()

@@ -51,6 +51,7 @@ export class UsersService {
       verified: false,
       role: Role.USER,
       directMessagePolicy: age >= ADULT_AGE ? DirectMessagePolicy.EVERYONE : DirectMessagePolicy.NOBODY,
+      hideOffensiveRequests: true,
       createdAt: now,
     });
     try {
@@ -141,9 +142,9 @@ export class UsersService {
     if (age < ADULT_AGE && policy === DirectMessagePolicy.EVERYONE) {
       throw badInput('Accounts under 18 can allow messages only from people they follow', 'directMessagePolicy');
     }
-    await this.users.update({ id: viewerId }, { directMessagePolicy: policy });
-    user.directMessagePolicy = policy;
-    return user;
+    const hideOffensiveRequests = input.hideOffensiveRequests ?? user.hideOffensiveRequests;
+    await this.users.update({ id: viewerId }, { directMessagePolicy: policy, hideOffensiveRequests });
+    return Object.assign(user, { directMessagePolicy: policy, hideOffensiveRequests });
   }
 
   async setRole(username: string, role: Role): Promise<User> {
