@@ -1,5 +1,5 @@
 import { StoredRequestStatus } from '../../src/modules/requests/message-request.entity';
-import { canSeeRequest, isActionable, isAgedOutFor } from '../../src/modules/requests/request-visibility';
+import { canSeeRequest, isActionable, isAgedOutFor, type RequestParties } from '../../src/modules/requests/request-visibility';
 import { NOW as now, VISIBILITY_CASES, request } from '../support/request-visibility-cases';
 
 describe('who sees a request', () => {
