@@ -42,7 +42,8 @@ export function createServices(deps: ServiceDeps) {
   const messages = new MessagesService(dataSource, { clock, events, conversations, relationships });
   // Bursts of `messageRateBurst` sends, refilled over burst / rate seconds (see SendRateLimit).
   const sendLimiter = new Limiter(pool, 'send', config.limits.messageRateBurst, config.limits.messageRateBurst / config.limits.messageRatePerSecond);
-  const moderation = new ModerationService(dataSource, clock, config.moderation, users, relationships, conversations, sendLimiter);
+  const moderationSettings = { ...config.moderation, newAccountHours: config.requests.newAccountHours };
+  const moderation = new ModerationService(dataSource, clock, moderationSettings, users, relationships, conversations, sendLimiter);
   const notifications = new NotificationsService(dataSource, events, clock);
   const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, notifications, events);
   const badge = new BadgeService(requests, conversations, notifications);

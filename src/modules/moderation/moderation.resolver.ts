@@ -72,6 +72,16 @@ export class ModerationResolver {
   async resolvedAt(@Root() report: ReportView, @Ctx() ctx: Context) {
     return (await isModerator(ctx)) ? report.resolvedAt : null;
   }
+
+  @FieldResolver(() => Boolean, {
+    nullable: true,
+    description:
+      'Moderators only; null for everyone else. Whether this report counts toward the automatic messaging ban: ' +
+      'only when the reported account had sent the reporter a request or a message, and the reporter was not a new account, when it was filed.',
+  })
+  async countsTowardAutoBan(@Root() report: ReportView, @Ctx() ctx: Context) {
+    return (await isModerator(ctx)) ? report.countsTowardAutoBan : null;
+  }
 }
 
 /** Through the per-request loader, so a page of reports checks the role once. */
