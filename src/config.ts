@@ -43,6 +43,9 @@ const envSchema = z.object({
   MESSAGE_RATE_PER_SECOND: intVar(5, 1),
   MESSAGE_RATE_BURST: intVar(10, 1),
   LOGIN_FAILURES_PER_15_MIN: intVar(10, 1),
+  REPORT_RATE_PER_HOUR: intVar(10, 1),
+  FOLLOW_RATE_PER_MINUTE: intVar(60, 1),
+  BULK_IDS_PER_HOUR: intVar(300, 1),
   GRAPHIQL: boolVar(false),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
 });
@@ -76,6 +79,12 @@ export interface Config {
     messageRatePerSecond: number;
     messageRateBurst: number;
     loginFailuresPer15Min: number;
+    /** reportUser calls per account per hour. */
+    reportsPerHour: number;
+    /** follow + unfollow calls per account per minute. */
+    followsPerMinute: number;
+    /** Ids passed to acceptMessageRequests / deleteMessageRequests per account per hour. */
+    bulkIdsPerHour: number;
   };
   /** Introspection, field suggestions and the IDE: off in production. */
   introspection: boolean;
@@ -131,6 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       messageRatePerSecond: e.MESSAGE_RATE_PER_SECOND,
       messageRateBurst: e.MESSAGE_RATE_BURST,
       loginFailuresPer15Min: e.LOGIN_FAILURES_PER_15_MIN,
+      reportsPerHour: e.REPORT_RATE_PER_HOUR,
+      followsPerMinute: e.FOLLOW_RATE_PER_MINUTE,
+      bulkIdsPerHour: e.BULK_IDS_PER_HOUR,
     },
     introspection: !production,
     graphiql: !production || e.GRAPHIQL,
