@@ -44,6 +44,9 @@ const envSchema = z.object({
   MESSAGE_RATE_BURST: intVar(10, 1),
   LOGIN_FAILURES_PER_15_MIN: intVar(10, 1),
   HIDDEN_WORDS_MAX: intVar(200, 1),
+  REPORT_RATE_PER_HOUR: intVar(10, 1),
+  FOLLOW_RATE_PER_MINUTE: intVar(60, 1),
+  BULK_IDS_PER_HOUR: intVar(300, 1),
   GRAPHIQL: boolVar(false),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
 });
@@ -79,6 +82,12 @@ export interface Config {
     loginFailuresPer15Min: number;
     /** Entries in one account's hidden words. */
     hiddenWordsMax: number;
+    /** reportUser calls per account per hour. */
+    reportsPerHour: number;
+    /** follow + unfollow calls per account per minute. */
+    followsPerMinute: number;
+    /** Ids passed to acceptMessageRequests / deleteMessageRequests per account per hour. */
+    bulkIdsPerHour: number;
   };
   /** Introspection, field suggestions and the IDE: off in production. */
   introspection: boolean;
@@ -135,6 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       messageRateBurst: e.MESSAGE_RATE_BURST,
       loginFailuresPer15Min: e.LOGIN_FAILURES_PER_15_MIN,
       hiddenWordsMax: e.HIDDEN_WORDS_MAX,
+      reportsPerHour: e.REPORT_RATE_PER_HOUR,
+      followsPerMinute: e.FOLLOW_RATE_PER_MINUTE,
+      bulkIdsPerHour: e.BULK_IDS_PER_HOUR,
     },
     introspection: !production,
     graphiql: !production || e.GRAPHIQL,

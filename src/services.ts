@@ -5,6 +5,7 @@ import type { Config } from './config';
 import type { Clock } from './lib/clock';
 import { Limiter } from './lib/rate-limit';
 import type { EventBus } from './graphql/pubsub';
+import { AccountLimits } from './graphql/account-limits';
 import { AuthService } from './modules/users/auth.service';
 import { UsersService } from './modules/users/users.service';
 import { HiddenWordsService } from './modules/users/hidden-words.service';
@@ -44,11 +45,14 @@ export function createServices(deps: ServiceDeps) {
   const messages = new MessagesService(dataSource, { clock, events, conversations, relationships });
   // Bursts of `messageRateBurst` sends, refilled over burst / rate seconds (see SendRateLimit).
   const sendLimiter = new Limiter(pool, 'send', config.limits.messageRateBurst, config.limits.messageRateBurst / config.limits.messageRatePerSecond);
-  const moderation = new ModerationService(dataSource, clock, config.moderation, users, relationships, conversations, sendLimiter);
+  const moderationSettings = { ...config.moderation, newAccountHours: config.requests.newAccountHours };
+  const moderation = new ModerationService(dataSource, clock, moderationSettings, users, relationships, conversations, sendLimiter);
+  // Reports, follows and bulk request actions (AccountRateLimit).
+  const limits = new AccountLimits(pool, config.limits);
   const notifications = new NotificationsService(dataSource, events, clock);
   const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, notifications, events);
   const badge = new BadgeService(requests, conversations, notifications);
-  return { config, clock, auth, users, hiddenWords, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
+  return { config, clock, auth, users, hiddenWords, relationships, events, conversations, messages, bans, moderation, limits, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
 }
 
 export type Services = ReturnType<typeof createServices>;

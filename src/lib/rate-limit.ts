@@ -33,6 +33,19 @@ export class Limiter {
     }
   }
 
+  /**
+   * Spends `points` only if all of them fit in what is left: a refused call is given its
+   * points back, so asking for more than remains does not burn the rest. The spend itself
+   * is one atomic upsert, so parallel callers never pass more than the limit between them
+   * (a race can at worst refuse a call that would have fitted once the other's points
+   * came back).
+   */
+  async consumeAll(key: string, points: number): Promise<LimitResult> {
+    const result = await this.consume(key, points);
+    if (!result.allowed) await this.limiter.reward(key, points);
+    return result;
+  }
+
   /** Whether `key` has used up its points, without spending one. */
   async check(key: string, points: number): Promise<LimitResult> {
     const res = await this.limiter.get(key);

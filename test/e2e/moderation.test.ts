@@ -65,6 +65,21 @@ async function appendMessages(conversationId: string, senders: string[]): Promis
   return ids;
 }
 
+/** `n` accounts (with `overrides`), each sent a message request by `target`: contacted by it. */
+async function contactedBy(target: TestUser, n: number, overrides: Parameters<TestApp['makeUser']>[0] = {}): Promise<TestUser[]> {
+  const users = await Promise.all(Array.from({ length: n }, () => t.makeUser(overrides)));
+  // One after another: the target's sends stay well inside its send rate limit.
+  for (const u of users) await introMessage(target, u);
+  return users;
+}
+
+/** Sends `to` a request that `target` accepts without writing: a conversation, no contact from `target`. */
+async function acceptedFrom(target: TestUser, from: TestUser): Promise<string> {
+  const res = await sendRequest(from, target);
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+  return (await t.ok(AcceptMessageRequestDocument, { id: res.data!.sendMessageRequest.id }, target.token)).acceptMessageRequest.id;
+}
+
 async function banRows(userId: string) {
   return t.query<{ until: Date | null; source: string }>('SELECT until, source FROM messaging_bans WHERE user_id = $1', [userId]);
 }
@@ -138,6 +153,7 @@ describe('moderator-only operations', () => {
     expect(res.reportUser.reporter).toBeNull();
     expect(res.reportUser.context).toEqual([]);
     expect(res.reportUser.resolution).toBeNull();
+    expect(res.reportUser.countsTowardAutoBan).toBeNull();
     expect(res.reportUser.message!.id).toBe(messageId);
   });
 });
@@ -311,7 +327,7 @@ describe('automatic messaging ban', () => {
     expect(threshold()).toBe(5);
     const target = await t.makeUser();
     const friend = await t.makeUser();
-    const reporters = await Promise.all(Array.from({ length: 5 }, () => t.makeUser()));
+    const reporters = await contactedBy(target, 5);
     for (const r of reporters.slice(0, 4)) {
       await reportOk(r, target.id);
       await reportOk(r, target.id, { details: 'again' });
@@ -331,14 +347,14 @@ describe('automatic messaging ban', () => {
 
   it('counts only reports of the last 7 days', async () => {
     const target = await t.makeUser();
-    const reporters = await Promise.all(Array.from({ length: 5 }, () => t.makeUser()));
+    const reporters = await contactedBy(target, 5);
     try {
       for (const r of reporters.slice(0, 4)) await reportOk(r, target.id);
       t.clock.advance(7 * DAY + 60_000);
       await reportOk(reporters[4], target.id);
       expect(await banRows(target.id)).toHaveLength(0);
       // Positive control: four more distinct reporters now make five inside the window.
-      for (const r of await Promise.all(Array.from({ length: 4 }, () => t.makeUser()))) await reportOk(r, target.id);
+      for (const r of await contactedBy(target, 4)) await reportOk(r, target.id);
       expect(await activeBan(target.id)).toEqual({ until: null });
     } finally {
       t.clock.reset();
@@ -346,12 +362,12 @@ describe('automatic messaging ban', () => {
   });
 
   it.each([
-    [4, 0],
-    [5, 1],
-    [8, 1],
-  ])('is exact under concurrency: %i distinct reporters at once → %i ban', async (n, bans) => {
+    [4, 6, 0],
+    [5, 5, 1],
+    [8, 0, 1],
+  ])('is exact under concurrency: %i contacted and %i never-contacted reporters at once → %i ban', async (n, strangers, bans) => {
     const target = await t.makeUser();
-    const reporters = await Promise.all(Array.from({ length: n }, () => t.makeUser()));
+    const reporters = [...(await contactedBy(target, n)), ...(await Promise.all(Array.from({ length: strangers }, () => t.makeUser())))];
     const results = await Promise.all(reporters.map((r) => report(r, target.id)));
     expect(results.filter((r) => r.errors)).toEqual([]);
     const rows = await banRows(target.id);
@@ -362,7 +378,7 @@ describe('automatic messaging ban', () => {
   it('is not reset by resolving reports; after a lift, only reports filed after it count', async () => {
     const target = await t.makeUser();
     const friend = await t.makeUser();
-    const reporters = await Promise.all(Array.from({ length: 5 }, () => t.makeUser()));
+    const reporters = await contactedBy(target, 5);
     for (const r of reporters.slice(0, 4)) {
       const filed = await reportOk(r, target.id);
       await t.ok(ResolveReportDocument, { id: filed.id, action: 'DISMISS' }, moderator.token);
@@ -381,6 +397,99 @@ describe('automatic messaging ban', () => {
     expect(await activeBan(target.id)).toBeNull();
     await reportOk(reporters[4], target.id);
     expect(await activeBan(target.id)).toEqual({ until: null });
+  });
+});
+
+describe('reports cannot be weaponised (SPEC §8)', () => {
+  /** Every report about `userId` in the moderators' queue, as they see it. */
+  async function queueAbout(userId: string) {
+    return (await allReports()).filter((n) => n.reportedUser?.id === userId);
+  }
+
+  it('five accounts the target never contacted cannot ban it, new or established; moderators see every report', async () => {
+    const target = await t.makeUser();
+    const friend = await t.makeUser();
+    const fresh = await Promise.all(Array.from({ length: 5 }, () => t.makeUser({ ageHours: 1 })));
+    const strangers = await Promise.all(Array.from({ length: 5 }, () => t.makeUser()));
+    const results = await Promise.all([...fresh, ...strangers].map((r) => report(r, target.id)));
+    expect(results.filter((r) => r.errors)).toEqual([]);
+
+    expect(await banRows(target.id)).toHaveLength(0);
+    expect((await sendRequest(target, friend)).errors).toBeUndefined();
+
+    const queue = await queueAbout(target.id);
+    expect(queue.map((n) => n.reporter!.id).sort()).toEqual([...fresh, ...strangers].map((r) => r.id).sort());
+    expect(queue.map((n) => n.countsTowardAutoBan)).toEqual(Array(10).fill(false));
+  });
+
+  it('five established accounts the target sent a request or a message ban it (MESSAGING_BANNED)', async () => {
+    const target = await t.makeUser();
+    const friend = await t.makeUser();
+    const requested = await contactedBy(target, 3);
+    // Two who opened the conversation themselves, and whom the target then wrote to.
+    const messaged = [await t.makeUser(), await t.makeUser()];
+    for (const m of messaged) {
+      const conversationId = await acceptedFrom(target, m);
+      await t.ok(SendMessageDocument, { input: { conversationId, text: 'thanks, hi' } }, target.token);
+    }
+    for (const r of [...requested, ...messaged].slice(0, 4)) await reportOk(r, target.id);
+    expect(await banRows(target.id)).toHaveLength(0);
+    await reportOk(messaged[1], target.id);
+
+    expect(await banRows(target.id)).toEqual([{ until: null, source: 'REPORTS' }]);
+    const refused = await sendRequest(target, friend);
+    expect(codeOf(refused)).toBe('MESSAGING_BANNED');
+    const queue = await queueAbout(target.id);
+    expect(queue).toHaveLength(5);
+    expect(queue.map((n) => n.countsTowardAutoBan)).toEqual(Array(5).fill(true));
+  });
+
+  it('four contacted reporters and one contacted new account do not ban; that account reporting once it is no longer new does', async () => {
+    const target = await t.makeUser();
+    const friend = await t.makeUser();
+    const established = await contactedBy(target, 4);
+    const [newcomer] = await contactedBy(target, 1, { ageHours: 1 });
+    try {
+      for (const r of [...established, newcomer]) await reportOk(r, target.id);
+      expect(await banRows(target.id)).toHaveLength(0);
+      expect((await sendRequest(target, friend)).errors).toBeUndefined();
+
+      // Judged when the report is filed: the newcomer's old report never starts to count,
+      // but a report it files once it is NEW_ACCOUNT_HOURS old does.
+      t.clock.advance(t.config.requests.newAccountHours * 3_600_000);
+      await reportOk(established[0], target.id);
+      expect(await banRows(target.id)).toHaveLength(0);
+      await reportOk(newcomer, target.id);
+      expect(await activeBan(target.id)).toEqual({ until: null });
+      const newcomerReports = (await queueAbout(target.id)).filter((n) => n.reporter!.id === newcomer.id);
+      expect(newcomerReports.map((n) => n.countsTowardAutoBan)).toEqual([false, true]);
+    } finally {
+      t.clock.reset();
+    }
+  });
+
+  it('accepting someone’s request is not contacting them; writing to them is', async () => {
+    const target = await t.makeUser();
+    const established = await contactedBy(target, 4);
+    const asker = await t.makeUser();
+    const conversationId = await acceptedFrom(target, asker);
+    for (const r of [...established, asker]) await reportOk(r, target.id);
+    expect(await banRows(target.id)).toHaveLength(0);
+
+    await t.ok(SendMessageDocument, { input: { conversationId, text: 'what do you want' } }, target.token);
+    await reportOk(asker, target.id);
+    expect(await activeBan(target.id)).toEqual({ until: null });
+  });
+
+  it('a message from someone else in a conversation with the reporter is not contact by the target', async () => {
+    const target = await t.makeUser();
+    const established = await contactedBy(target, 4);
+    const other = await t.makeUser();
+    // The reporter has conversations, but the target never wrote in one with it.
+    const reporter = (await contactedBy(other, 1))[0];
+    await introMessage(reporter, target);
+    for (const r of [...established, reporter]) await reportOk(r, target.id);
+    expect(await banRows(target.id)).toHaveLength(0);
   });
 });
 

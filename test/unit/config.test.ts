@@ -7,6 +7,7 @@ describe('loadConfig', () => {
     expect(c.requests).toEqual({ dailyLimit: 20, ttlDays: 30, newAccountHours: 72 });
     expect(c.moderation.reportBanThreshold).toBe(5);
     expect(c.limits).toMatchObject({ maxBodyBytes: 100 * 1024, maxWsFrameBytes: 64 * 1024, maxDepth: 10, maxAliases: 15, maxTokens: 1000, maxSubscriptionsPerSocket: 20, wsInitTimeoutMs: 3000 });
+    expect(c.limits).toMatchObject({ reportsPerHour: 10, followsPerMinute: 60, bulkIdsPerHour: 300 });
     expect(c.introspection).toBe(true);
   });
 

@@ -1,7 +1,8 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { requireViewer, type Context } from '../../graphql/context';
 import { Message } from '../messages/message.entity';
 import { Role, User } from '../users/user.entity';
+import { ReportRateLimit } from '../../graphql/account-rate-limit.middleware';
 import { CONTEXT_RADIUS } from './moderation.service';
 import { ReportsArgs, ReportUserInput } from './moderation.inputs';
 import { ReportConnection, ReportView } from './moderation.types';
@@ -10,6 +11,7 @@ import { ReportAction } from './report.entity';
 @Resolver(() => ReportView)
 export class ModerationResolver {
   @Mutation(() => ReportView, { description: 'Sends the account to the moderation queue. It is never told who reported it.' })
+  @UseMiddleware(ReportRateLimit)
   reportUser(@Arg('input', () => ReportUserInput) input: ReportUserInput, @Ctx() ctx: Context) {
     return ctx.services.moderation.reportUser(requireViewer(ctx).id, input);
   }
@@ -71,6 +73,16 @@ export class ModerationResolver {
   @FieldResolver(() => Date, { nullable: true, description: 'Moderators only; null for everyone else.' })
   async resolvedAt(@Root() report: ReportView, @Ctx() ctx: Context) {
     return (await isModerator(ctx)) ? report.resolvedAt : null;
+  }
+
+  @FieldResolver(() => Boolean, {
+    nullable: true,
+    description:
+      'Moderators only; null for everyone else. Whether this report counts toward the automatic messaging ban: ' +
+      'only when the reported account had sent the reporter a request or a message, and the reporter was not a new account, when it was filed.',
+  })
+  async countsTowardAutoBan(@Root() report: ReportView, @Ctx() ctx: Context) {
+    return (await isModerator(ctx)) ? report.countsTowardAutoBan : null;
   }
 }
 

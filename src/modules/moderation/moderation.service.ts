@@ -13,6 +13,7 @@ import type { User } from '../users/user.entity';
 import type { UsersService } from '../users/users.service';
 import { BanSource } from './messaging-ban.entity';
 import { isActiveBanSql } from './bans.service';
+import { countsTowardAutoBan } from './ban-rules';
 import type { ReportsArgs, ReportUserInput } from './moderation.inputs';
 import type { ReportView } from './moderation.types';
 import { Report, ReportAction, ReportStatus } from './report.entity';
@@ -25,6 +26,8 @@ export const DETAILS_MAX_LENGTH = 1000;
 
 export interface ModerationSettings {
   reportBanThreshold: number;
+  /** A reporter younger than this when it reports does not count toward the automatic ban. */
+  newAccountHours: number;
 }
 
 /**
@@ -32,7 +35,10 @@ export interface ModerationSettings {
  *
  * Automatic ban: when `reportBanThreshold` distinct accounts have reported an account in
  * the last 7 days, the report that reaches the threshold bans it (source REPORTS, until
- * NULL = until a moderator reviews it), in the same transaction. Every transaction that
+ * NULL = until a moderator reviews it), in the same transaction. Only reports that count
+ * toward it are counted (ban-rules.ts: the reported account had contacted the reporter,
+ * and the reporter was not a new account); that is decided under the lock below, from
+ * facts read in the same transaction, and stored on the report. Every transaction that
  * writes reports about, or bans for, an account first takes a transaction-scoped advisory
  * lock on that account, so the count is exact however many reports race. Repeat reports
  * by one account count once; resolving a report does not remove it from the count.
@@ -62,6 +68,8 @@ export class ModerationService {
     const now = this.clock.now();
     const report = await runInTransaction(this.dataSource, async (tx) => {
       await this.lockAccount(tx, reported.id);
+      const facts = await this.reportFacts(tx, reporterId, reported.id);
+      const counts = countsTowardAutoBan({ ...facts, reportedAt: now, newAccountHours: this.settings.newAccountHours });
       const row = tx.manager.create(Report, {
         reporterId,
         reportedId: reported.id,
@@ -71,12 +79,14 @@ export class ModerationService {
         status: ReportStatus.OPEN,
         resolution: null,
         resolvedById: null,
+        countsTowardAutoBan: counts,
         createdAt: now,
         resolvedAt: null,
       });
       await tx.manager.insert(Report, row);
       if (input.alsoBlock) await this.relationships.blockInTx(tx, reporterId, reported.id);
-      await this.banIfOverThreshold(tx, reported.id, now);
+      // A report that does not count cannot change the count.
+      if (counts) await this.banIfOverThreshold(tx, reported.id, now);
       return row;
     });
     return toView(report, message);
@@ -230,6 +240,24 @@ export class ModerationService {
     await tx.manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`moderation:${userId}`]);
   }
 
+  /**
+   * The reporter's sign-up time, and whether the reported account has ever sent it a
+   * message request or a message (in the pair's conversation). Read in the report's
+   * transaction, under lockAccount. (Requests are checked as well as messages so the answer
+   * does not depend on a request's intro staying in the pair's conversation.)
+   */
+  private async reportFacts(tx: Tx, reporterId: string, reportedId: string): Promise<{ reporterCreatedAt: Date; contacted: boolean }> {
+    const [row]: Array<{ created_at: Date; contacted: boolean }> = await tx.manager.query(
+      `SELECT u.created_at,
+              EXISTS (SELECT 1 FROM message_requests r WHERE r.sender_id = $2 AND r.recipient_id = $1)
+              OR EXISTS (SELECT 1 FROM conversations c JOIN messages m ON m.conversation_id = c.id AND m.sender_id = $2
+                          WHERE c.user_low_id = LEAST($1::uuid, $2::uuid) AND c.user_high_id = GREATEST($1::uuid, $2::uuid)) AS contacted
+         FROM users u WHERE u.id = $1`,
+      [reporterId, reportedId],
+    );
+    return { reporterCreatedAt: row.created_at, contacted: row.contacted };
+  }
+
   /** Call under lockAccount. */
   private async banIfOverThreshold(tx: Tx, userId: string, now: Date): Promise<void> {
     const [ban]: Array<{ until: Date | null }> = await tx.manager.query(`SELECT until FROM messaging_bans WHERE user_id = $1`, [userId]);
@@ -237,7 +265,8 @@ export class ModerationService {
     const windowStart = new Date(now.getTime() - REPORT_WINDOW_DAYS * DAY_MS);
     const since = ban?.until && ban.until > windowStart ? ban.until : windowStart;
     const [{ reporters }]: Array<{ reporters: string }> = await tx.manager.query(
-      `SELECT count(DISTINCT reporter_id) AS reporters FROM reports WHERE reported_id = $1 AND created_at > $2`,
+      `SELECT count(DISTINCT reporter_id) AS reporters FROM reports
+        WHERE reported_id = $1 AND created_at > $2 AND counts_toward_auto_ban`,
       [userId, since],
     );
     if (Number(reporters) >= this.settings.reportBanThreshold) {
@@ -274,6 +303,7 @@ function toView(report: Report, message: Message | null): ReportView {
     reportedId: report.reportedId,
     resolution: report.resolution,
     resolvedAt: report.resolvedAt,
+    countsTowardAutoBan: report.countsTowardAutoBan,
   };
 }
 

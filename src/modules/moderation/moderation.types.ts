@@ -5,7 +5,8 @@ import { ReportAction, ReportReason, ReportStatus } from './report.entity';
 
 /**
  * A report as the API shows it. The reporter (who filed it) sees the plain fields; the
- * moderator-only fields (`reporter`, `context`, `resolution`, `resolvedAt`) are resolved
+ * moderator-only fields (`reporter`, `context`, `resolution`, `resolvedAt`,
+ * `countsTowardAutoBan`) are resolved
  * in ModerationResolver and are empty for everyone else. No query returns a report to
  * the reported account.
  */
@@ -33,6 +34,7 @@ export class ReportView {
   reportedId: string;
   resolution: ReportAction | null;
   resolvedAt: Date | null;
+  countsTowardAutoBan: boolean;
   /** The reported message and its neighbours by seq; loaded for moderator reads only. */
   context?: Message[];
 }

@@ -60,6 +60,10 @@ export class Report {
   @Column({ name: 'resolved_by_id', type: 'uuid', nullable: true })
   resolvedById: string | null;
 
+  /** Decided when filed (countsTowardAutoBan in ban-rules.ts); only these reports count toward the automatic ban. */
+  @Column({ name: 'counts_toward_auto_ban', type: 'boolean', default: false })
+  countsTowardAutoBan: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

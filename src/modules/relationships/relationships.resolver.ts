@@ -1,17 +1,20 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { requireViewer, type Context } from '../../graphql/context';
 import { ConnectionArgs, type Connection } from '../../graphql/pagination';
+import { FollowRateLimit } from '../../graphql/account-rate-limit.middleware';
 import { User } from '../users/user.entity';
 import { UserConnection } from '../users/users.resolver';
 
 @Resolver(() => User)
 export class RelationshipsResolver {
   @Mutation(() => User, { description: 'Idempotent.' })
+  @UseMiddleware(FollowRateLimit)
   follow(@Arg('userId', () => ID) userId: string, @Ctx() ctx: Context) {
     return ctx.services.relationships.follow(requireViewer(ctx).id, userId);
   }
 
   @Mutation(() => User, { description: 'Idempotent.' })
+  @UseMiddleware(FollowRateLimit)
   unfollow(@Arg('userId', () => ID) userId: string, @Ctx() ctx: Context) {
     return ctx.services.relationships.unfollow(requireViewer(ctx).id, userId);
   }

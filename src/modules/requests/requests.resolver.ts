@@ -7,6 +7,7 @@ import { EventType } from '../notifications/events.service';
 import { MessageRequestEvent, subscribeVisible } from '../notifications/notifications.types';
 import { User } from '../users/user.entity';
 import { SendRateLimit } from '../moderation/send-rate-limit.middleware';
+import { BulkRateLimit } from './bulk-rate-limit.middleware';
 import type { MessageRequest } from './message-request.entity';
 import { messageButtonFor } from './eligibility';
 import {
@@ -44,6 +45,7 @@ export class RequestsResolver {
   }
 
   @Mutation(() => BulkResult, { description: 'Up to 100 ids; ids that are not yours answer in notFound.' })
+  @UseMiddleware(BulkRateLimit)
   acceptMessageRequests(@Arg('ids', () => [ID]) ids: string[], @Ctx() ctx: Context) {
     return ctx.services.requests.acceptMany(requireViewer(ctx).id, ids);
   }
@@ -58,6 +60,7 @@ export class RequestsResolver {
   }
 
   @Mutation(() => BulkResult)
+  @UseMiddleware(BulkRateLimit)
   deleteMessageRequests(
     @Arg('ids', () => [ID]) ids: string[],
     @Arg('block', () => Boolean, { nullable: true }) block: boolean | null,
