@@ -1,6 +1,5 @@
-import { HOUR_MS } from '../../lib/clock';
 import { MIN_MESSAGING_AGE, ageAt } from '../../lib/age';
-import { checkMessageText, containsLink } from '../../lib/text';
+import { checkMessageText } from '../../lib/text';
 import type { ErrorCode } from '../../graphql/errors';
 import { messagingBannedDenial } from '../moderation/ban-rules';
 
@@ -96,15 +95,6 @@ export function evaluateEligibility(input: EligibilityInput): Eligibility {
     if (problem === 'CONTROL_CHARACTER') return deny('BAD_USER_INPUT', 'Message text contains control characters', { field: 'text' });
   }
   return { allowed: true, crossing };
-}
-
-/**
- * Anti-spam (SPEC §2): a request from an account younger than `newAccountHours`, or whose
- * text carries a link, goes to the recipient's hidden folder — silently: the sender sees
- * an ordinary pending request, and the recipient is not notified.
- */
-export function isHiddenRequest(input: { now: Date; senderCreatedAt: Date; newAccountHours: number; text: string }): boolean {
-  return input.now.getTime() - input.senderCreatedAt.getTime() < input.newAccountHours * HOUR_MS || containsLink(input.text);
 }
 
 export type MessageButtonState = 'MESSAGE' | 'SEND_REQUEST' | 'REQUEST_PENDING' | 'UNAVAILABLE';

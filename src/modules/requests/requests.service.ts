@@ -16,7 +16,8 @@ import { EventType, type EventsService } from '../notifications/events.service';
 import { NotificationType } from '../notifications/notification.entity';
 import type { NotificationsService } from '../notifications/notifications.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
-import { evaluateEligibility, isHiddenRequest, type Eligibility, type EligibilityInput } from './eligibility';
+import { evaluateEligibility, type Eligibility, type EligibilityInput } from './eligibility';
+import { hiddenReasonFor } from './hidden-reason';
 import { MessageRequest, StoredRequestStatus } from './message-request.entity';
 import { canSeeRequest, isActionable, isAgedOutFor } from './request-visibility';
 import type { SendMessageRequestInput } from './requests.types';
@@ -227,7 +228,9 @@ export class RequestsService {
     // An earlier request (deleted, withdrawn, aged out) left the pair its conversation.
     const conversationId = pair.conversationId ?? (await this.conversations.createForPair(tx, senderId, recipientId, now));
     const intro = await this.messages.appendInTx(tx, { conversationId, senderId, text, clientMessageId: null, now });
-    const hidden = isHiddenRequest({ now, senderCreatedAt, newAccountHours: this.config.requests.newAccountHours, text });
+    // hiddenWordMatch: the hidden-words list is wired in with its own change.
+    const hiddenReason = hiddenReasonFor({ now, senderCreatedAt, newAccountHours: this.config.requests.newAccountHours, text, hiddenWordMatch: false });
+    const hidden = hiddenReason !== null;
     const request = Object.assign(new MessageRequest(), {
       id: randomUUID(),
       senderId,
@@ -237,6 +240,7 @@ export class RequestsService {
       text,
       status: StoredRequestStatus.PENDING,
       hidden,
+      hiddenReason,
       clientMessageId,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.config.requests.ttlDays * DAY_MS),
@@ -246,9 +250,9 @@ export class RequestsService {
     await prepared(
       tx.manager,
       'requests.insert',
-      `INSERT INTO message_requests (id, sender_id, recipient_id, conversation_id, message_id, text, status, hidden, client_message_id, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [request.id, senderId, recipientId, conversationId, intro.id, text, request.status, hidden, clientMessageId, now, request.expiresAt],
+      `INSERT INTO message_requests (id, sender_id, recipient_id, conversation_id, message_id, text, status, hidden, hidden_reason, client_message_id, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [request.id, senderId, recipientId, conversationId, intro.id, text, request.status, hidden, hiddenReason, clientMessageId, now, request.expiresAt],
     );
     if (!hidden) {
       await this.notifications.notifyInTx(tx, {
