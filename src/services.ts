@@ -16,6 +16,7 @@ import { ModerationService } from './modules/moderation/moderation.service';
 import { NotificationsService } from './modules/notifications/notifications.service';
 import { BadgeService } from './modules/notifications/badge.service';
 import { RequestsService } from './modules/requests/requests.service';
+import { RequestTriageService } from './modules/requests/triage.service';
 
 export interface ServiceDeps {
   dataSource: DataSource;
@@ -45,8 +46,9 @@ export function createServices(deps: ServiceDeps) {
   const moderation = new ModerationService(dataSource, clock, config.moderation, users, relationships, conversations, sendLimiter);
   const notifications = new NotificationsService(dataSource, events, clock);
   const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, notifications, events);
+  const triage = new RequestTriageService(dataSource, clock, relationships, events);
   const badge = new BadgeService(requests, conversations, notifications);
-  return { config, clock, auth, users, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
+  return { config, clock, auth, users, relationships, events, conversations, messages, bans, moderation, notifications, requests, triage, badge, pubsub: deps.pubsub, logger: deps.logger };
 }
 
 export type Services = ReturnType<typeof createServices>;

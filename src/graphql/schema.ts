@@ -5,12 +5,13 @@ import type { GraphQLSchema } from 'graphql';
 import { RelationshipsResolver } from '../modules/relationships/relationships.resolver';
 import { UsersResolver } from '../modules/users/users.resolver';
 import { MessageButtonResolver, RequestsResolver } from '../modules/requests/requests.resolver';
+import { RequestTriageResolver } from '../modules/requests/triage.resolver';
 import { NotificationsResolver } from '../modules/notifications/notifications.resolver';
 import { ModerationResolver } from '../modules/moderation/moderation.resolver';
 import { ConversationsResolver } from '../modules/conversations/conversations.resolver';
 import { MessagesResolver, SeenEventResolver } from '../modules/messages/messages.resolver';
 
-export const resolvers = [UsersResolver, RelationshipsResolver, RequestsResolver, MessageButtonResolver, NotificationsResolver, ModerationResolver, ConversationsResolver, MessagesResolver, SeenEventResolver] as const;
+export const resolvers = [UsersResolver, RelationshipsResolver, RequestsResolver, MessageButtonResolver, RequestTriageResolver, NotificationsResolver, ModerationResolver, ConversationsResolver, MessagesResolver, SeenEventResolver] as const;
 
 let cached: Promise<GraphQLSchema> | null = null;
 
