@@ -64,13 +64,18 @@ describe('statements per operation do not grow with page size', () => {
   });
 
   it('messageRequests, hiddenMessageRequests and deletedMessageRequests with context and linkSpans', async () => {
-    for (const [doc, viewer] of [
-      [TriageMessageRequestsDocument, recipient],
-      [TriageHiddenMessageRequestsDocument, hiddenRecipient],
-      [DeletedMessageRequestsDocument, deletingRecipient],
-    ] as const) {
-      const ten = await statements(doc, { first: 10 }, viewer.token);
-      const fifty = await statements(doc, { first: 50 }, viewer.token);
+    const counts = [
+      [await statements(TriageMessageRequestsDocument, { first: 10 }, recipient.token), await statements(TriageMessageRequestsDocument, { first: 50 }, recipient.token)],
+      [
+        await statements(TriageHiddenMessageRequestsDocument, { first: 10 }, hiddenRecipient.token),
+        await statements(TriageHiddenMessageRequestsDocument, { first: 50 }, hiddenRecipient.token),
+      ],
+      [
+        await statements(DeletedMessageRequestsDocument, { first: 10 }, deletingRecipient.token),
+        await statements(DeletedMessageRequestsDocument, { first: 50 }, deletingRecipient.token),
+      ],
+    ];
+    for (const [ten, fifty] of counts) {
       expect(fifty).toBe(ten);
       expect(ten).toBeLessThanOrEqual(4);
     }
