@@ -18,6 +18,7 @@ import { ModerationService } from './modules/moderation/moderation.service';
 import { NotificationsService } from './modules/notifications/notifications.service';
 import { BadgeService } from './modules/notifications/badge.service';
 import { RequestsService } from './modules/requests/requests.service';
+import { RequestTriageService } from './modules/requests/triage.service';
 
 export interface ServiceDeps {
   dataSource: DataSource;
@@ -51,8 +52,9 @@ export function createServices(deps: ServiceDeps) {
   const limits = new AccountLimits(pool, config.limits);
   const notifications = new NotificationsService(dataSource, events, clock);
   const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, notifications, events);
+  const triage = new RequestTriageService(dataSource, clock, relationships, events);
   const badge = new BadgeService(requests, conversations, notifications);
-  return { config, clock, auth, users, hiddenWords, relationships, events, conversations, messages, bans, moderation, limits, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
+  return { config, clock, auth, users, hiddenWords, relationships, events, conversations, messages, bans, moderation, limits, notifications, requests, triage, badge, pubsub: deps.pubsub, logger: deps.logger };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -344,8 +344,9 @@ async function generate(c: Client, scale: number): Promise<SeedCounts> {
   await timed(
     c,
     'pending / hidden / deleted / withdrawn / expired requests',
-    `INSERT INTO message_requests (id, sender_id, recipient_id, conversation_id, message_id, text, status, hidden, client_message_id, created_at, expires_at, accepted_at, deleted_at)
+    `INSERT INTO message_requests (id, sender_id, recipient_id, conversation_id, message_id, text, status, hidden, hidden_reason, client_message_id, created_at, expires_at, accepted_at, deleted_at)
      SELECT id, sender, recipient, conv_id, msg_id, text, CASE category WHEN 'withdrawn' THEN 'WITHDRAWN' ELSE 'PENDING' END, hidden,
+            CASE WHEN hidden THEN 'LINK' END,
             CASE WHEN random() < 0.5 THEN 'seed-' || id END,
             created_at, created_at + interval '30 days', NULL, CASE WHEN category = 'deleted' THEN created_at + interval '1 day' END
        FROM req`,

@@ -6,12 +6,13 @@ import { RelationshipsResolver } from '../modules/relationships/relationships.re
 import { UsersResolver } from '../modules/users/users.resolver';
 import { HiddenWordsResolver } from '../modules/users/hidden-words.resolver';
 import { MessageButtonResolver, RequestsResolver } from '../modules/requests/requests.resolver';
+import { RequestTriageResolver } from '../modules/requests/triage.resolver';
 import { NotificationsResolver } from '../modules/notifications/notifications.resolver';
 import { ModerationResolver } from '../modules/moderation/moderation.resolver';
 import { ConversationsResolver } from '../modules/conversations/conversations.resolver';
 import { MessagesResolver, SeenEventResolver } from '../modules/messages/messages.resolver';
 
-export const resolvers = [UsersResolver, RelationshipsResolver, RequestsResolver, MessageButtonResolver, NotificationsResolver, ModerationResolver, ConversationsResolver, MessagesResolver, SeenEventResolver, HiddenWordsResolver] as const;
+export const resolvers = [UsersResolver, RelationshipsResolver, RequestsResolver, MessageButtonResolver, RequestTriageResolver, NotificationsResolver, ModerationResolver, ConversationsResolver, MessagesResolver, SeenEventResolver, HiddenWordsResolver] as const;
 
 let cached: Promise<GraphQLSchema> | null = null;
 

@@ -19,10 +19,3 @@ export function checkMessageText(text: string, maxLength: number): TextProblem |
 export function hasControlCharacters(text: string): boolean {
   return CONTROL.test(text);
 }
-
-const LINK = /(https?:\/\/|www\.)\S+|\b[a-z0-9-]+(\.[a-z0-9-]+)*\.(com|net|org|io|ly|me|co|app|gg|xyz|info|link|click|ru|cn|tk)\b(\/\S*)?/i;
-
-/** Whether text carries a link; such requests go to hidden requests (anti-spam). */
-export function containsLink(text: string): boolean {
-  return LINK.test(text);
-}

@@ -1,6 +1,6 @@
 import { getNamedType, isInputObjectType, type GraphQLArgument, type GraphQLField, type GraphQLInputType } from 'graphql';
 import { startTestApp, codeOf, type TestApp, type TestUser } from '../support/app';
-import { AcceptMessageRequestDocument, NotificationsDocument, SendMessageDocument, SendMessageRequestDocument } from '../generated/graphql';
+import { AcceptMessageRequestDocument, DeleteMessageRequestDocument, NotificationsDocument, SendMessageDocument, SendMessageRequestDocument } from '../generated/graphql';
 
 /**
  * SPEC §6 / issue 5: for every operation that takes an id, a third account using another
@@ -28,6 +28,11 @@ beforeAll(async () => {
   ids.message = msg.sendMessage.id;
   const pending = await t.ok(SendMessageRequestDocument, { input: { recipientId: bob.id, text: `${SECRET} pending` } }, carol.token);
   ids.pendingRequest = pending.sendMessageRequest.id;
+  // A request bob deleted and may still restore (recently deleted).
+  const dave = await t.makeUser();
+  const binned = await t.ok(SendMessageRequestDocument, { input: { recipientId: bob.id, text: `${SECRET} deleted` } }, dave.token);
+  await t.ok(DeleteMessageRequestDocument, { id: binned.sendMessageRequest.id }, bob.token);
+  ids.deletedRequest = binned.sendMessageRequest.id;
   const notes = await t.ok(NotificationsDocument, {}, bob.token);
   ids.notification = notes.notifications.edges[0].node.id;
   const [report] = await t.query<{ id: string }>(
@@ -81,6 +86,7 @@ const CASES: Record<string, Case> = {
     variables: () => ({ ids: [ids.pendingRequest, ids.acceptedRequest] }),
     code: 'NONE_CHANGED',
   },
+  restoreMessageRequest: { query: 'mutation($id: ID!) { restoreMessageRequest(id: $id) { id text } }', variables: () => ({ id: ids.deletedRequest }), code: 'NOT_FOUND' },
   withdrawMessageRequest: { query: 'mutation($id: ID!) { withdrawMessageRequest(id: $id) { id } }', variables: () => ({ id: ids.pendingRequest }), code: 'NOT_FOUND' },
   sendMessage: {
     query: 'mutation($id: ID!) { sendMessage(input: { conversationId: $id, text: "intrusion" }) { id } }',

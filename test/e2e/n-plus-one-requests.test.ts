@@ -1,9 +1,21 @@
 import { startTestApp, type Doc, type TestApp } from '../support/app';
-import { MessageRequestsDocument, NotificationsDocument, SendMessageRequestDocument, SentMessageRequestsDocument } from '../generated/graphql';
+import {
+  DeletedMessageRequestsDocument,
+  DeleteMessageRequestsDocument,
+  FollowDocument,
+  MessageRequestsDocument,
+  NotificationsDocument,
+  SendMessageRequestDocument,
+  SentMessageRequestsDocument,
+  TriageHiddenMessageRequestsDocument,
+  TriageMessageRequestsDocument,
+} from '../generated/graphql';
 
 let t: TestApp;
 let recipient: Awaited<ReturnType<TestApp['makeUser']>>;
 let sender: Awaited<ReturnType<TestApp['makeUser']>>;
+let hiddenRecipient: Awaited<ReturnType<TestApp['makeUser']>>;
+let deletingRecipient: Awaited<ReturnType<TestApp['makeUser']>>;
 
 beforeAll(async () => {
   t = await startTestApp({ MESSAGE_RATE_PER_SECOND: '1000', MESSAGE_RATE_BURST: '1000', DAILY_MESSAGE_REQUEST_LIMIT: '100' });
@@ -12,6 +24,20 @@ beforeAll(async () => {
   const senders = await Promise.all(Array.from({ length: 60 }, () => t.makeUser()));
   for (const s of senders) await t.ok(SendMessageRequestDocument, { input: { recipientId: recipient.id, text: `hi from ${s.username}` } }, s.token);
   for (let i = 0; i < 60; i++) await t.ok(SendMessageRequestDocument, { input: { recipientId: senders[i].id, text: 'hello' } }, sender.token);
+  // Hidden requests (a link), and requests their recipient deletes, from the same senders.
+  [hiddenRecipient, deletingRecipient] = [await t.makeUser(), await t.makeUser()];
+  for (const s of senders) await t.ok(SendMessageRequestDocument, { input: { recipientId: hiddenRecipient.id, text: `see spam.de/${s.username}` } }, s.token);
+  const toDelete: string[] = [];
+  for (const s of senders) {
+    const sent = await t.ok(SendMessageRequestDocument, { input: { recipientId: deletingRecipient.id, text: 'delete me' } }, s.token);
+    toDelete.push(sent.sendMessageRequest.id);
+  }
+  await t.ok(DeleteMessageRequestsDocument, { ids: toDelete }, deletingRecipient.token);
+  // Follows for "why am I seeing this": senders following their recipients, and mutual follows.
+  for (const s of senders.slice(0, 20)) {
+    for (const r of [recipient, hiddenRecipient, deletingRecipient]) await t.ok(FollowDocument, { userId: r.id }, s.token);
+  }
+  for (const r of [recipient, hiddenRecipient, deletingRecipient]) await t.ok(FollowDocument, { userId: senders[0].id }, r.token);
 });
 afterAll(() => t.close());
 
@@ -35,6 +61,24 @@ describe('statements per operation do not grow with page size', () => {
     const fifty = await statements(MessageRequestsDocument, { first: 50 }, recipient.token);
     expect(fifty).toBe(ten);
     expect(ten).toBeLessThanOrEqual(4);
+  });
+
+  it('messageRequests, hiddenMessageRequests and deletedMessageRequests with context and linkSpans', async () => {
+    const counts = [
+      [await statements(TriageMessageRequestsDocument, { first: 10 }, recipient.token), await statements(TriageMessageRequestsDocument, { first: 50 }, recipient.token)],
+      [
+        await statements(TriageHiddenMessageRequestsDocument, { first: 10 }, hiddenRecipient.token),
+        await statements(TriageHiddenMessageRequestsDocument, { first: 50 }, hiddenRecipient.token),
+      ],
+      [
+        await statements(DeletedMessageRequestsDocument, { first: 10 }, deletingRecipient.token),
+        await statements(DeletedMessageRequestsDocument, { first: 50 }, deletingRecipient.token),
+      ],
+    ];
+    for (const [ten, fifty] of counts) {
+      expect(fifty).toBe(ten);
+      expect(ten).toBeLessThanOrEqual(4);
+    }
   });
 
   it('sentMessageRequests', async () => {

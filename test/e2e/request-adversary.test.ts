@@ -20,6 +20,8 @@ import {
   SentMessageRequestsDocument,
   UpdateMessagingSettingsDocument,
   WithdrawMessageRequestDocument,
+  DeletedMessageRequestsDocument,
+  RestoreMessageRequestDocument,
 } from '../generated/graphql';
 
 /**
@@ -146,6 +148,23 @@ describe('no re-entry by withdraw and re-send (14.2)', () => {
     const asA = (await t.ok(ConversationByIdDocument, { id: convo.id, last: 10 }, a.token)).conversation!;
     expect(asA.messages.edges.map((e) => e.node.text)).toEqual(['the deleted text', 'the silenced text', 'a fresh start', 'welcome back']);
     expect(silenced.id).not.toBe(fresh.id);
+  });
+});
+
+describe('a silenced re-send is the recipient\'s to restore', () => {
+  it('it is listed in recently deleted, and restored it shows its own text only', async () => {
+    const [a, b] = [await t.makeUser(), await t.makeUser()];
+    const first = await sendOk(a, b, 'the deleted text');
+    await t.ok(DeleteMessageRequestDocument, { id: first.id }, b.token);
+    await t.ok(WithdrawMessageRequestDocument, { id: first.id }, a.token);
+    const silenced = await sendOk(a, b, 'the quiet second try');
+    const deleted = (await t.ok(DeletedMessageRequestsDocument, {}, b.token)).deletedMessageRequests;
+    expect(deleted.edges.map((e) => e.node.id)).toEqual([silenced.id]);
+    await t.ok(RestoreMessageRequestDocument, { id: silenced.id }, b.token);
+    expect((await recipientView(b)).texts).toEqual(['the quiet second try']);
+    const convo = (await t.ok(ConversationByIdDocument, { id: silenced.conversation.id, last: 10 }, b.token)).conversation!;
+    expect(convo.messages.edges.map((e) => e.node.text)).toEqual(['the quiet second try']);
+    expect((await t.ok(SentMessageRequestsDocument, {}, a.token)).sentMessageRequests.edges.map((e) => e.node.status)).toEqual(['PENDING', 'WITHDRAWN']);
   });
 });
 

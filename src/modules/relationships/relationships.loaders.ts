@@ -1,7 +1,10 @@
 import DataLoader from 'dataloader';
-import type { Relationship, RelationshipsService } from './relationships.service';
+import type { FollowContext, Relationship, RelationshipsService } from './relationships.service';
 
-/** Per-request loaders; `relationship` is the viewer's relationship to each loaded account. */
+/**
+ * Per-request loaders; `relationship` is the viewer's relationship to each loaded account,
+ * `followContext` what the viewer may know of each one's follows.
+ */
 export function createRelationshipLoaders(relationships: RelationshipsService, viewerId: string | null, opts: { cache: boolean }) {
   return {
     followCounts: new DataLoader<string, { followers: number; following: number }>(async (ids) => {
@@ -12,6 +15,11 @@ export function createRelationshipLoaders(relationships: RelationshipsService, v
       if (!viewerId) return ids.map(() => null);
       const rels = await relationships.between(viewerId, ids);
       return ids.map((id) => rels.get(id) ?? null);
+    }, opts),
+    followContext: new DataLoader<string, FollowContext>(async (ids) => {
+      if (!viewerId) return ids.map(() => ({ followsViewer: false, mutualFollowCount: 0 }));
+      const context = await relationships.followContext(viewerId, ids);
+      return ids.map((id) => context.get(id)!);
     }, opts),
   };
 }

@@ -17,6 +17,14 @@ export interface Relationship {
 
 export const NO_RELATIONSHIP: Relationship = { aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: false };
 
+/** What a viewer may learn of another account's follows ("why am I seeing this"). */
+export interface FollowContext {
+  /** The other account follows the viewer. */
+  followsViewer: boolean;
+  /** Accounts the viewer follows that follow the other account. */
+  mutualFollowCount: number;
+}
+
 /** Other modules react to a block inside the same transaction (requests leave folders…). */
 export type BlockHook = (tx: Tx, blockerId: string, blockedId: string) => Promise<void>;
 
@@ -162,6 +170,28 @@ export class RelationshipsService {
       params,
     );
     return toConnection(rows, page, (r) => [r.at, r.user_id], (r) => r.user_id);
+  }
+
+  /**
+   * FollowContext of `viewerId` towards each of `others`, in one statement however many
+   * (a page of requests asks about each sender).
+   */
+  async followContext(viewerId: string, others: readonly string[]): Promise<Map<string, FollowContext>> {
+    const result = new Map<string, FollowContext>(others.map((id) => [id, { followsViewer: false, mutualFollowCount: 0 }]));
+    const ids = [...new Set(others)];
+    if (ids.length === 0) return result;
+    const { rows } = await prepared<{ id: string; follows_viewer: boolean; mutual: number }>(
+      this.dataSource.manager,
+      'relationships.follow-context',
+      `SELECT o.id,
+              EXISTS (SELECT 1 FROM follows WHERE follower_id = o.id AND followee_id = $1) AS follows_viewer,
+              (SELECT count(*)::int FROM follows mine JOIN follows theirs ON theirs.follower_id = mine.followee_id
+                WHERE mine.follower_id = $1 AND theirs.followee_id = o.id) AS mutual
+         FROM unnest($2::uuid[]) AS o(id)`,
+      [viewerId, ids],
+    );
+    for (const r of rows) result.set(r.id, { followsViewer: r.follows_viewer, mutualFollowCount: r.mutual });
+    return result;
   }
 
   /** Follower and following counts for many users in one statement each. */

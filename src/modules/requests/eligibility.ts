@@ -1,6 +1,5 @@
-import { HOUR_MS } from '../../lib/clock';
 import { MIN_MESSAGING_AGE, ageAt } from '../../lib/age';
-import { checkMessageText, containsLink } from '../../lib/text';
+import { checkMessageText } from '../../lib/text';
 import type { ErrorCode } from '../../graphql/errors';
 import { messagingBannedDenial } from '../moderation/ban-rules';
 
@@ -122,15 +121,6 @@ const unavailable = () => deny('RECIPIENT_UNAVAILABLE', UNAVAILABLE_MESSAGE);
 /** Rules 5–7: under 16, a block either way, or messages off. */
 function isUnreachable(recipient: { birthDate: string; policy: DirectMessagePolicy }, rel: EligibilityInput['relationship'], now: Date): boolean {
   return ageAt(recipient.birthDate, now) < MIN_MESSAGING_AGE || rel.aBlocksB || rel.bBlocksA || recipient.policy === 'NOBODY';
-}
-
-/**
- * Anti-spam (SPEC §2): a request from an account younger than `newAccountHours`, or whose
- * text carries a link, goes to the recipient's hidden folder — silently: the sender sees
- * an ordinary pending request, and the recipient is not notified.
- */
-export function isHiddenRequest(input: { now: Date; senderCreatedAt: Date; newAccountHours: number; text: string }): boolean {
-  return input.now.getTime() - input.senderCreatedAt.getTime() < input.newAccountHours * HOUR_MS || containsLink(input.text);
 }
 
 export type MessageButtonState = 'MESSAGE' | 'SEND_REQUEST' | 'REQUEST_PENDING' | 'UNAVAILABLE';

@@ -1,4 +1,5 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { HiddenReason } from './hidden-reason';
 
 /**
  * Stored states. A PENDING row whose expires_at has passed is EXPIRED to every reader;
@@ -26,6 +27,12 @@ export enum StoredRequestStatus {
 @Index('message_requests_folder_idx', ['recipientId', 'hidden', 'createdAt', 'id'], {
   where: "status = 'PENDING' AND deleted_at IS NULL",
 })
+// Recently deleted requests: the recipient's deleted ones that may still be restored.
+@Index('message_requests_deleted_idx', ['recipientId', 'createdAt', 'id'], {
+  where: "status = 'PENDING' AND deleted_at IS NOT NULL",
+})
+// A hidden request says why; a visible one has no reason.
+@Check('message_requests_hidden_reason_check', `(hidden_reason IS NULL AND NOT hidden) OR (hidden AND hidden_reason IN ('NEW_ACCOUNT', 'LINK', 'HIDDEN_WORD'))`)
 export class MessageRequest {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -51,6 +58,10 @@ export class MessageRequest {
   /** Filtered to hidden requests: new sender account or a link in the intro. */
   @Column({ type: 'boolean', default: false })
   hidden: boolean;
+
+  /** Why it is hidden, decided at send time (hidden-reason.ts); null when not hidden. */
+  @Column({ name: 'hidden_reason', type: 'varchar', length: 16, nullable: true })
+  hiddenReason: HiddenReason | null;
 
   @Column({ name: 'client_message_id', type: 'varchar', length: 64, nullable: true })
   clientMessageId: string | null;

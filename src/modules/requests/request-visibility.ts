@@ -39,3 +39,12 @@ export function isAgedOutFor(request: RequestParties, viewerId: string, now: Dat
 export function isActionable(request: RequestParties, now: Date): boolean {
   return request.status === StoredRequestStatus.PENDING && !request.deletedAt && request.expiresAt > now;
 }
+
+/**
+ * In its recipient's recently deleted requests: deleted by the recipient and otherwise
+ * still pending, until it would have expired. The sender never learned of the delete, so
+ * putting it back changes nothing the sender can see.
+ */
+export function isRestorable(request: RequestParties, viewerId: string, now: Date): boolean {
+  return request.recipientId === viewerId && request.deletedAt !== null && request.status === StoredRequestStatus.PENDING && request.expiresAt > now;
+}

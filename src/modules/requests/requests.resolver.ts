@@ -1,7 +1,9 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
 import { requireViewer, type Context } from '../../graphql/context';
 import { AppError } from '../../graphql/errors';
 import { ConnectionArgs, type Connection } from '../../graphql/pagination';
+import { onlyIdSelected } from '../../graphql/selection';
 import { Conversation } from '../conversations/conversation.entity';
 import { EventType } from '../notifications/events.service';
 import { MessageRequestEvent, subscribeVisible } from '../notifications/notifications.types';
@@ -110,7 +112,9 @@ export class RequestsResolver {
   }
 
   @FieldResolver(() => Conversation)
-  conversation(@Root() r: MessageRequestView, @Ctx() ctx: Context) {
+  conversation(@Root() r: MessageRequestView, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    // A list's `conversation { id }` costs no statement: the request holds the id.
+    if (onlyIdSelected(info)) return Object.assign(new Conversation(), { id: r.row.conversationId });
     return ctx.loaders.conversationById.load(r.row.conversationId);
   }
 

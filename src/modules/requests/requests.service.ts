@@ -17,7 +17,8 @@ import { EventType, type EventsService } from '../notifications/events.service';
 import { NotificationType } from '../notifications/notification.entity';
 import type { NotificationsService } from '../notifications/notifications.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
-import { evaluateEligibility, isHiddenRequest, type DirectMessagePolicy, type Eligibility, type EligibilityInput } from './eligibility';
+import { evaluateEligibility, type DirectMessagePolicy, type Eligibility, type EligibilityInput } from './eligibility';
+import { hiddenReasonFor } from './hidden-reason';
 import { syncIntroVisibility } from './intro-visibility';
 import { MessageRequest, StoredRequestStatus } from './message-request.entity';
 import { canSeeRequest, isActionable, isAgedOutFor } from './request-visibility';
@@ -267,7 +268,8 @@ export class RequestsService {
     const conversationId = pair.conversationId ?? (await this.conversations.createForPair(tx, senderId, recipientId, now));
     const intro = await this.messages.appendInTx(tx, { conversationId, senderId, text, clientMessageId: null, now });
     const hiddenWordMatch = matchesHiddenWords(text, hiddenWords.phrases, hiddenWords.builtIn);
-    const hidden = isHiddenRequest({ now, senderCreatedAt, newAccountHours: this.config.requests.newAccountHours, text }) || hiddenWordMatch;
+    const hiddenReason = hiddenReasonFor({ now, senderCreatedAt, newAccountHours: this.config.requests.newAccountHours, text, hiddenWordMatch });
+    const hidden = hiddenReason !== null;
     // After a delete the sender may withdraw and send again: the new request is pending for
     // the sender as any other, but it arrives already deleted (SPEC §8).
     const silenced = pair.silenced;
@@ -280,6 +282,7 @@ export class RequestsService {
       text,
       status: StoredRequestStatus.PENDING,
       hidden,
+      hiddenReason,
       clientMessageId,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.config.requests.ttlDays * DAY_MS),
@@ -289,9 +292,9 @@ export class RequestsService {
     await prepared(
       tx.manager,
       'requests.insert',
-      `INSERT INTO message_requests (id, sender_id, recipient_id, conversation_id, message_id, text, status, hidden, client_message_id, created_at, expires_at, deleted_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [request.id, senderId, recipientId, conversationId, intro.id, text, request.status, hidden, clientMessageId, now, request.expiresAt, request.deletedAt],
+      `INSERT INTO message_requests (id, sender_id, recipient_id, conversation_id, message_id, text, status, hidden, hidden_reason, client_message_id, created_at, expires_at, deleted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [request.id, senderId, recipientId, conversationId, intro.id, text, request.status, hidden, hiddenReason, clientMessageId, now, request.expiresAt, request.deletedAt],
     );
     // A reused conversation holds earlier intros: only what the recipient may see shows.
     if (pair.conversationId) await syncIntroVisibility(tx, senderId, recipientId, now);
