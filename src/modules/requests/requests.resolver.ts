@@ -111,6 +111,13 @@ export class RequestsResolver {
     return ctx.loaders.conversationById.load(r.row.conversationId);
   }
 
+  @FieldResolver(() => Boolean, { description: "Whether the viewer muted this request's conversation (muteConversation on conversation.id)." })
+  async muted(@Root() r: MessageRequestView, @Ctx() ctx: Context): Promise<boolean> {
+    // The same read as `conversation`: selecting both costs one statement.
+    const conversation = await ctx.loaders.conversationById.load(r.row.conversationId);
+    return conversation?.viewerMuted ?? false;
+  }
+
   @Subscription(() => MessageRequestEvent, {
     description: 'Requests sent to the viewer (not hidden ones).',
     subscribe: ({ context }) => subscribeVisible(context as Context, [EventType.MESSAGE_REQUEST_RECEIVED]),

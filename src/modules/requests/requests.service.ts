@@ -259,7 +259,8 @@ export class RequestsService {
         conversationId,
       });
       this.events.emit(tx, recipientId, EventType.MESSAGE_REQUEST_RECEIVED, { requestId: request.id });
-      this.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, {});
+      // About the conversation: none when the recipient muted it (muted requests count in no badge).
+      this.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, { conversationId });
     }
     return request;
   }
@@ -462,8 +463,11 @@ export class RequestsService {
       });
   }
 
+  /** The badge's count: the folder's requests but those whose conversation the viewer muted (they stay in the folder). */
   async pendingRequestCount(viewerId: string): Promise<number> {
-    return this.folderQuery(viewerId, false, this.clock.now()).getCount();
+    return this.folderQuery(viewerId, false, this.clock.now())
+      .andWhere('NOT EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = r.conversation_id AND cm.user_id = r.recipient_id AND cm.muted)')
+      .getCount();
   }
 
   /** The sender's own requests, newest first, as PENDING / ACCEPTED / EXPIRED / WITHDRAWN. */

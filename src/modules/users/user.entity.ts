@@ -66,6 +66,10 @@ export class User {
   @Column({ name: 'dm_policy', type: 'varchar', length: 16 })
   directMessagePolicy: DirectMessagePolicy;
 
+  /** Off: the account neither sends SEEN receipts nor sees them on its own messages. */
+  @Column({ name: 'read_receipts', type: 'boolean', default: true })
+  readReceipts: boolean;
+
   @Field()
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
