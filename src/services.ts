@@ -15,6 +15,7 @@ import { BansService } from './modules/moderation/bans.service';
 import { ModerationService } from './modules/moderation/moderation.service';
 import { NotificationsService } from './modules/notifications/notifications.service';
 import { BadgeService } from './modules/notifications/badge.service';
+import { BadgeFeed } from './modules/notifications/badge-feed';
 import { RequestsService } from './modules/requests/requests.service';
 
 export interface ServiceDeps {
@@ -46,7 +47,8 @@ export function createServices(deps: ServiceDeps) {
   const notifications = new NotificationsService(dataSource, events, clock);
   const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, notifications, events);
   const badge = new BadgeService(requests, conversations, notifications);
-  return { config, clock, auth, users, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
+  const badgeFeed = new BadgeFeed(events, (userId) => badge.badge(userId), config.events.badgeCoalesceMs, deps.logger);
+  return { config, clock, auth, users, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge, badgeFeed, pubsub: deps.pubsub, logger: deps.logger };
 }
 
 export type Services = ReturnType<typeof createServices>;
