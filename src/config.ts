@@ -31,6 +31,7 @@ const envSchema = z.object({
   NEW_ACCOUNT_HOURS: intVar(72, 0),
   REPORT_BAN_THRESHOLD: intVar(5, 1),
   EVENT_RETENTION_DAYS: intVar(30, 1),
+  INBOX_BADGE_COALESCE_MS: intVar(250, 0),
 
   MAX_BODY_BYTES: intVar(100 * 1024, 1024),
   MAX_WS_FRAME_BYTES: intVar(64 * 1024, 1024),
@@ -67,7 +68,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   requests: { dailyLimit: number; ttlDays: number; newAccountHours: number };
   moderation: { reportBanThreshold: number };
-  events: { retentionDays: number };
+  /** badgeCoalesceMs: at most one inboxBadgeChanged per account per this window (0: one per event). */
+  events: { retentionDays: number; badgeCoalesceMs: number };
   limits: {
     maxBodyBytes: number;
     maxWsFrameBytes: number;
@@ -130,7 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       newAccountHours: e.NEW_ACCOUNT_HOURS,
     },
     moderation: { reportBanThreshold: e.REPORT_BAN_THRESHOLD },
-    events: { retentionDays: e.EVENT_RETENTION_DAYS },
+    events: { retentionDays: e.EVENT_RETENTION_DAYS, badgeCoalesceMs: e.INBOX_BADGE_COALESCE_MS },
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxWsFrameBytes: e.MAX_WS_FRAME_BYTES,

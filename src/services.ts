@@ -17,6 +17,7 @@ import { BansService } from './modules/moderation/bans.service';
 import { ModerationService } from './modules/moderation/moderation.service';
 import { NotificationsService } from './modules/notifications/notifications.service';
 import { BadgeService } from './modules/notifications/badge.service';
+import { BadgeFeed } from './modules/notifications/badge-feed';
 import { RequestsService } from './modules/requests/requests.service';
 import { RequestTriageService } from './modules/requests/triage.service';
 
@@ -54,7 +55,8 @@ export function createServices(deps: ServiceDeps) {
   const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, notifications, events);
   const triage = new RequestTriageService(dataSource, clock, relationships, events);
   const badge = new BadgeService(requests, conversations, notifications);
-  return { config, clock, auth, users, hiddenWords, relationships, events, conversations, messages, bans, moderation, limits, notifications, requests, triage, badge, pubsub: deps.pubsub, logger: deps.logger };
+  const badgeFeed = new BadgeFeed(events, (userId) => badge.badge(userId), config.events.badgeCoalesceMs, deps.logger);
+  return { config, clock, auth, users, hiddenWords, relationships, events, conversations, messages, bans, moderation, limits, notifications, requests, triage, badge, badgeFeed, pubsub: deps.pubsub, logger: deps.logger };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -48,14 +48,14 @@ async function snapshot(): Promise<string> {
   const [row] = await t.query<{ digest: string }>(`SELECT md5(concat_ws('|',
       (SELECT string_agg(concat_ws(':', id, status, deleted_at, accepted_at), ',' ORDER BY id) FROM message_requests),
       (SELECT string_agg(concat_ws(':', id, status, last_seq), ',' ORDER BY id) FROM conversations),
-      (SELECT string_agg(concat_ws(':', conversation_id, user_id, in_inbox, last_read_seq), ',' ORDER BY conversation_id, user_id) FROM conversation_members),
+      (SELECT string_agg(concat_ws(':', conversation_id, user_id, in_inbox, last_read_seq, muted), ',' ORDER BY conversation_id, user_id) FROM conversation_members),
       (SELECT string_agg(concat_ws(':', id, seen_at), ',' ORDER BY id) FROM messages),
       (SELECT string_agg(concat_ws(':', id, read_at), ',' ORDER BY id) FROM notifications),
       (SELECT count(*) FROM events),
       (SELECT string_agg(concat_ws(':', id, status), ',' ORDER BY id) FROM reports),
       (SELECT count(*) FROM messaging_bans),
       (SELECT count(*) FROM blocks),
-      (SELECT string_agg(concat_ws(':', id, verified, role), ',' ORDER BY id) FROM users))) AS digest`);
+      (SELECT string_agg(concat_ws(':', id, verified, role, read_receipts), ',' ORDER BY id) FROM users))) AS digest`);
   return row.digest;
 }
 
@@ -99,6 +99,8 @@ const CASES: Record<string, Case> = {
     code: 'NOT_FOUND',
   },
   deleteConversation: { query: 'mutation($id: ID!) { deleteConversation(id: $id) }', variables: () => ({ id: ids.conversation }), code: 'NOT_FOUND' },
+  muteConversation: { query: 'mutation($id: ID!) { muteConversation(id: $id) { id muted } }', variables: () => ({ id: ids.conversation }), code: 'NOT_FOUND' },
+  unmuteConversation: { query: 'mutation($id: ID!) { unmuteConversation(id: $id) { id muted } }', variables: () => ({ id: ids.conversation }), code: 'NOT_FOUND' },
   markNotificationsRead: { query: 'mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }', variables: () => ({ ids: [ids.notification] }), code: 'NONE_CHANGED' },
   reportUser: {
     query: 'mutation($u: ID!, $m: ID) { reportUser(input: { userId: $u, reason: SPAM, messageId: $m }) { id } }',

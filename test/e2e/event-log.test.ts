@@ -17,7 +17,9 @@ import { until } from '../support/until';
  */
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ MESSAGE_RATE_PER_SECOND: '1000', MESSAGE_RATE_BURST: '1000', DAILY_MESSAGE_REQUEST_LIMIT: '1000' });
+  // Without a coalescing window every badge event is its own inboxBadgeChanged, which the
+  // exactly-once checks below count (coalescing is tested in mute-receipts-badge.test.ts).
+  t = await startTestApp({ MESSAGE_RATE_PER_SECOND: '1000', MESSAGE_RATE_BURST: '1000', DAILY_MESSAGE_REQUEST_LIMIT: '1000', INBOX_BADGE_COALESCE_MS: '0' });
 });
 afterAll(() => t.close());
 afterEach(() => t.clock.reset());

@@ -56,7 +56,7 @@ async function statements<TData, TVars extends { first: number }>(doc: Doc<TData
 }
 
 describe('statements per operation do not grow with page size', () => {
-  it('messageRequests (sender preview, conversation)', async () => {
+  it('messageRequests (sender preview, conversation, muted)', async () => {
     const ten = await statements(MessageRequestsDocument, { first: 10 }, recipient.token);
     const fifty = await statements(MessageRequestsDocument, { first: 50 }, recipient.token);
     expect(fifty).toBe(ten);

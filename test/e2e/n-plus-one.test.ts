@@ -37,7 +37,7 @@ async function statementsFor<T>(run: () => Promise<T>): Promise<{ count: number;
 }
 
 describe('statement counts do not grow with page size', () => {
-  it('conversations(first: 10) and conversations(first: 50) with otherParticipant, lastMessage { sender } and unreadCount', async () => {
+  it('conversations(first: 10) and conversations(first: 50) with otherParticipant, lastMessage { sender }, unreadCount and muted', async () => {
     const small = await statementsFor(() => t.ok(InboxDocument, { first: 10 }, viewer.token));
     const large = await statementsFor(() => t.ok(InboxDocument, { first: 50 }, viewer.token));
     expect(small.result.conversations.edges).toHaveLength(10);
@@ -47,6 +47,7 @@ describe('statement counts do not grow with page size', () => {
       expect(e.node.otherParticipant.id).not.toBe(viewer.id);
       expect(e.node.lastMessage!.sender.id).toBeTruthy();
       expect(e.node.unreadCount).toBe(1);
+      expect(e.node.muted).toBe(false);
     }
     expect(large.count).toBe(small.count);
     expect(large.count).toBeLessThanOrEqual(4);

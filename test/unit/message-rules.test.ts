@@ -1,4 +1,4 @@
-import { evaluateSendMessage, receiptsAllowed, type SendMessageFacts } from '../../src/modules/messages/message-rules';
+import { evaluateSendMessage, receiptsAllowed, visibleSeenAt, type SendMessageFacts } from '../../src/modules/messages/message-rules';
 
 const base = (over: Partial<SendMessageFacts> = {}): SendMessageFacts => ({
   senderBan: null,
@@ -70,5 +70,18 @@ describe('seen receipts', () => {
     ['the sender blocked the reader', true, { aBlocksB: false, bBlocksA: true }, false],
   ])('%s', (_name, conversationOpen, relationship, allowed) => {
     expect(receiptsAllowed({ conversationOpen, relationship })).toBe(allowed);
+  });
+});
+
+describe('read receipts on/off: seenAt as the viewer sees it', () => {
+  const seen = new Date('2026-12-05T10:00:00Z');
+  it.each<[string, { senderId: string; seenAt: Date | null }, { id: string; readReceipts: boolean } | null, Date | null]>([
+    ['the sender, receipts on', { senderId: 'a', seenAt: seen }, { id: 'a', readReceipts: true }, seen],
+    ['the sender, receipts off: SENT to it', { senderId: 'a', seenAt: seen }, { id: 'a', readReceipts: false }, null],
+    ['the reader, whatever its setting (its own reading)', { senderId: 'a', seenAt: seen }, { id: 'b', readReceipts: false }, seen],
+    ['not seen yet', { senderId: 'a', seenAt: null }, { id: 'a', readReceipts: true }, null],
+    ['no viewer', { senderId: 'a', seenAt: seen }, null, seen],
+  ])('%s', (_n, message, viewer, expected) => {
+    expect(visibleSeenAt(message, viewer)).toEqual(expected);
   });
 });

@@ -29,4 +29,12 @@ export class ConversationMember {
 
   @Column({ name: 'last_read_at', type: 'timestamptz', nullable: true })
   lastReadAt: Date | null;
+
+  /**
+   * Muted by this member: its messages still arrive and count in the conversation's own
+   * unreadCount, but never in the badge, the dot or a notification (BadgeService,
+   * NotificationsService, EventsService drop what would say otherwise).
+   */
+  @Column({ type: 'boolean', default: false })
+  muted: boolean;
 }

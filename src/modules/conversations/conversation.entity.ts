@@ -44,4 +44,11 @@ export class Conversation {
   @Field()
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /**
+   * Not a column: whether the viewer muted it, when the statement that read the row also
+   * read the viewer's member row (the inbox, conversationById). Otherwise undefined, and
+   * Conversation.muted asks the membership loader.
+   */
+  viewerMuted?: boolean;
 }

@@ -27,6 +27,20 @@ export class ConversationsResolver {
     return ctx.services.conversations.hide(requireViewer(ctx).id, id);
   }
 
+  @Mutation(() => Conversation, {
+    description:
+      'Mutes it for the viewer: messages still arrive and count in its unreadCount, but no notification, no badge count, no red dot. ' +
+      "Also on a request's conversation (MessageRequest.conversation.id): mutes that person's requests.",
+  })
+  muteConversation(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+    return ctx.services.conversations.setMuted(requireViewer(ctx).id, id, true);
+  }
+
+  @Mutation(() => Conversation, { description: 'Undoes muteConversation: its unread messages count in the badge again.' })
+  unmuteConversation(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+    return ctx.services.conversations.setMuted(requireViewer(ctx).id, id, false);
+  }
+
   @FieldResolver(() => User)
   async otherParticipant(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<User> {
     const viewerId = requireViewer(ctx).id;
@@ -45,7 +59,13 @@ export class ConversationsResolver {
   @FieldResolver(() => Int, { description: "Messages from the other participant past the viewer's read pointer." })
   unreadCount(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<number> {
     requireViewer(ctx);
-    return ctx.loaders.unreadCount.load(conversation.id);
+    return ctx.loaders.membership.load(conversation.id).then((m) => m.unreadCount);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether the viewer muted it (muteConversation).' })
+  async muted(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<boolean> {
+    requireViewer(ctx);
+    return conversation.viewerMuted ?? (await ctx.loaders.membership.load(conversation.id)).muted;
   }
 
   @FieldResolver(() => Boolean, { description: 'Still a message request (not accepted yet).' })

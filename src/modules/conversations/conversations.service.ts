@@ -83,10 +83,17 @@ export class ConversationsService {
     return row ? fromRow(row) : null;
   }
 
-  async byIds(ids: readonly string[]): Promise<Conversation[]> {
-    const valid = ids.filter(isUuid);
+  /** With `viewerId`, each carries whether that viewer muted it (viewerMuted), read in the same statement. */
+  async byIds(ids: readonly string[], viewerId: string | null = null): Promise<Conversation[]> {
+    const valid = [...new Set(ids.filter(isUuid))];
     if (!valid.length) return [];
-    return this.dataSource.getRepository(Conversation).createQueryBuilder('c').where('c.id = ANY(:ids)', { ids: valid }).getMany();
+    const rows: Array<ConversationRow & { viewer_muted: boolean | null }> = await this.dataSource.query(
+      `SELECT c.*, m.muted AS viewer_muted
+         FROM conversations c LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = $2
+        WHERE c.id = ANY($1::uuid[])`,
+      [valid, viewerId !== null && isUuid(viewerId) ? viewerId : null],
+    );
+    return rows.map(fromRow);
   }
 
   /** The other participant of a conversation the viewer belongs to. */
@@ -173,8 +180,8 @@ export class ConversationsService {
       params.push(at, id);
       keyset = ` AND (m.activity_at, m.conversation_id) ${page.forward ? '<' : '>'} ($3::timestamptz, $4::uuid)`;
     }
-    const rows: Array<ConversationRow & { activity_key: string }> = await this.dataSource.query(
-      `SELECT c.*, to_char(m.activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS activity_key
+    const rows: Array<ConversationRow & { activity_key: string; viewer_muted: boolean }> = await this.dataSource.query(
+      `SELECT c.*, m.muted AS viewer_muted, to_char(m.activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS activity_key
          FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
         WHERE m.user_id = $1 AND m.in_inbox${keyset}
         ORDER BY m.activity_at ${dir}, m.conversation_id ${dir}
@@ -184,33 +191,38 @@ export class ConversationsService {
     return toConnection(rows, page, (r) => [r.activity_key, r.id], fromRow);
   }
 
-  /** Unread message counts of the viewer in each conversation, in one grouped statement. */
-  async unreadCounts(viewerId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
-    const result = new Map<string, number>();
+  /**
+   * The viewer's own state in each conversation — unread message count and mute — in one
+   * grouped statement. A muted conversation's unread messages still count here: the
+   * conversation itself shows them; only the badge ignores them.
+   */
+  async memberStates(viewerId: string, conversationIds: readonly string[]): Promise<Map<string, MemberState>> {
+    const result = new Map<string, MemberState>();
     const ids = [...new Set(conversationIds.filter(isUuid))];
     if (!ids.length) return result;
-    const rows: Array<{ conversation_id: string; n: string }> = await this.dataSource.query(
-      `SELECT m.conversation_id, count(msg.id) AS n
+    const rows: Array<{ conversation_id: string; muted: boolean; n: string }> = await this.dataSource.query(
+      `SELECT m.conversation_id, m.muted, count(msg.id) AS n
          FROM conversation_members m
-         JOIN messages msg ON msg.conversation_id = m.conversation_id AND msg.sender_id = m.other_user_id
-                          AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL AND msg.hidden_for IS DISTINCT FROM m.user_id
+         LEFT JOIN messages msg ON msg.conversation_id = m.conversation_id AND msg.sender_id = m.other_user_id
+                               AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL AND msg.hidden_for IS DISTINCT FROM m.user_id
         WHERE m.user_id = $1 AND m.conversation_id = ANY($2::uuid[])
-        GROUP BY m.conversation_id`,
+        GROUP BY m.conversation_id, m.muted`,
       [viewerId, ids],
     );
-    for (const r of rows) result.set(r.conversation_id, Number(r.n));
+    for (const r of rows) result.set(r.conversation_id, { unreadCount: Number(r.n), muted: r.muted });
     return result;
   }
 
   /**
-   * For the inbox badge: open conversations in the user's inbox with at least one message
-   * from the other participant past the user's read pointer. (in_inbox implies OPEN.)
+   * For the inbox badge: open conversations in the user's inbox, not muted by the user,
+   * with at least one message from the other participant past the user's read pointer.
+   * (in_inbox implies OPEN.)
    */
   async unreadConversationCount(userId: string, manager: EntityManager = this.dataSource.manager): Promise<number> {
     if (!isUuid(userId)) return 0;
     const [{ n }] = await manager.query(
       `SELECT count(*) AS n FROM conversation_members m
-        WHERE m.user_id = $1 AND m.in_inbox AND EXISTS (SELECT 1 FROM ${UNREAD_MESSAGES})`,
+        WHERE m.user_id = $1 AND m.in_inbox AND NOT m.muted AND EXISTS (SELECT 1 FROM ${UNREAD_MESSAGES})`,
       [userId],
     );
     return Number(n);
@@ -233,6 +245,26 @@ export class ConversationsService {
     });
   }
 
+  /**
+   * muteConversation / unmuteConversation: the viewer's own switch, on an open conversation
+   * or on a request's (muting a person's requests). Messages keep arriving and the
+   * conversation keeps its unreadCount; the badge, the dot and notifications ignore it
+   * while muted. Setting it to what it already is writes nothing.
+   */
+  async setMuted(viewerId: string, conversationId: string, muted: boolean): Promise<Conversation> {
+    return runInTransaction(this.dataSource, async (tx) => {
+      const conversation = await this.requireReadable(viewerId, conversationId, tx.manager);
+      const [, changed] = await tx.manager.query(
+        `UPDATE conversation_members SET muted = $3 WHERE conversation_id = $1 AND user_id = $2 AND muted <> $3`,
+        [conversation.id, viewerId, muted],
+      );
+      // The mute itself may change the badge. Without a conversationId: EventsService drops
+      // a badge change about a conversation the account muted, and this one must go out.
+      if (changed) this.deps.events.emit(tx, viewerId, EventType.INBOX_BADGE_CHANGED, {});
+      return Object.assign(conversation, { viewerMuted: muted });
+    });
+  }
+
 }
 
 interface ConversationRow {
@@ -247,8 +279,14 @@ interface ConversationRow {
   created_at: Date;
 }
 
-function fromRow(r: ConversationRow): Conversation {
+export interface MemberState {
+  unreadCount: number;
+  muted: boolean;
+}
+
+function fromRow(r: ConversationRow & { viewer_muted?: boolean | null }): Conversation {
   return Object.assign(new Conversation(), {
+    ...(r.viewer_muted == null ? {} : { viewerMuted: r.viewer_muted }),
     id: r.id,
     userLowId: r.user_low_id,
     userHighId: r.user_high_id,

@@ -39,6 +39,20 @@ export function receiptsAllowed(facts: { conversationOpen: boolean; relationship
   return facts.conversationOpen && !facts.relationship.aBlocksB && !facts.relationship.bBlocksA;
 }
 
+/**
+ * Read receipts on/off (SPEC §8): off means the account neither sends SEEN nor sees it.
+ * A receipt is written only while both the reader and the sender have them on (decided
+ * in markConversationSeen's statement, which reads both settings as it writes), and a
+ * sender with them off sees its own messages as unseen: `seenAt` as the viewer may see it.
+ */
+export function visibleSeenAt(
+  message: { senderId: string; seenAt: Date | null },
+  viewer: { id: string; readReceipts: boolean } | null,
+): Date | null {
+  if (viewer && message.senderId === viewer.id && !viewer.readReceipts) return null;
+  return message.seenAt;
+}
+
 /** The text rule alone: sendMessage appends only such a text before its verdict. */
 export function messageTextAcceptable(text: string): boolean {
   return checkMessageText(text, MAX_MESSAGE_TEXT) === null;

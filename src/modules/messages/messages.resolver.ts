@@ -10,6 +10,7 @@ import { SendRateLimit } from '../moderation/send-rate-limit.middleware';
 import { EventType } from '../notifications/events.service';
 import { User } from '../users/user.entity';
 import { Message } from './message.entity';
+import { visibleSeenAt } from './message-rules';
 import type { MessageReceivedPayload, MessageSeenPayload } from './messages.service';
 import { MessageConnection, MessageEvent, MessageStatus, SeenEvent, SendMessageInput } from './messages.types';
 
@@ -69,14 +70,16 @@ export class MessagesResolver {
     return existingUser(ctx, info, message.senderId);
   }
 
-  @FieldResolver(() => MessageStatus, { description: "SEEN once the recipient's read pointer passed it." })
-  status(@Root() message: Message): MessageStatus {
-    return message.seenAt ? MessageStatus.SEEN : MessageStatus.SENT;
+  @FieldResolver(() => MessageStatus, {
+    description: "SEEN once the recipient's read pointer passed it, while both have read receipts on; SENT to a sender with them off.",
+  })
+  async status(@Root() message: Message, @Ctx() ctx: Context): Promise<MessageStatus> {
+    return (await seenAtFor(ctx, message)) ? MessageStatus.SEEN : MessageStatus.SENT;
   }
 
-  @FieldResolver(() => Date, { nullable: true })
-  seenAt(@Root() message: Message): Date | null {
-    return message.seenAt;
+  @FieldResolver(() => Date, { nullable: true, description: 'When it became SEEN; null whenever status is SENT.' })
+  seenAt(@Root() message: Message, @Ctx() ctx: Context): Promise<Date | null> {
+    return seenAtFor(ctx, message);
   }
 
   @FieldResolver(() => String, { nullable: true, description: "The sender's idempotency key; null for anyone but the sender." })
@@ -92,6 +95,17 @@ export class SeenEventResolver {
     // The reader is the conversation's other participant, an account that exists.
     return existingUser(ctx, info, event.readerId);
   }
+}
+
+/**
+ * The message's seen_at as the viewer may see it (visibleSeenAt). The viewer's setting is
+ * read only for its own seen messages, through the loader that also serves `sender`: a
+ * page of history or an inbox asks it in the batch it already makes.
+ */
+async function seenAtFor(ctx: Context, message: Message): Promise<Date | null> {
+  if (!message.seenAt || !ctx.viewer || ctx.viewer.id !== message.senderId) return message.seenAt;
+  const viewer = await ctx.loaders.userById.load(ctx.viewer.id);
+  return visibleSeenAt(message, viewer);
 }
 
 /** An account known to exist: when the client asks only its `id`, nothing is read (a chat client's `sender { id }`). */

@@ -387,8 +387,11 @@ export class MessagesService {
    * markConversationSeen's writes, in one statement: finds the target (the given message of
    * this conversation, or the latest), moves the viewer's pointer forward to it (never
    * back: concurrent marks by the same viewer cannot undo each other), and, when receipts
-   * are allowed, sets seen_at on the other party's messages up to it. seen_at is bounded
-   * by the target, which is at or below the pointer, so it never passes the pointer.
+   * are allowed and both accounts have read receipts on (message-rules: visibleSeenAt),
+   * sets seen_at on the other party's messages up to it. With either off, no seen_at and
+   * so no MESSAGE_SEEN; turned back on, the reader's next mark sends the receipt for
+   * everything up to its target, as it is now. seen_at is bounded by the target, which is
+   * at or below the pointer, so it never passes the pointer.
    * Null when there is no such message (nothing is written then).
    */
   private async markInTx(
@@ -411,7 +414,8 @@ export class MessagesService {
          RETURNING 1
        ), seen AS (
          UPDATE messages msg SET seen_at = $4
-           FROM target WHERE $5 AND msg.conversation_id = $1 AND msg.sender_id = $3 AND msg.seq <= target.seq AND msg.seen_at IS NULL
+           FROM target WHERE $5 AND NOT EXISTS (SELECT 1 FROM users WHERE id IN ($2, $3) AND NOT read_receipts)
+            AND msg.conversation_id = $1 AND msg.sender_id = $3 AND msg.seq <= target.seq AND msg.seen_at IS NULL
          RETURNING msg.id
        )
        SELECT target.id, EXISTS (SELECT 1 FROM moved) AS moved, ARRAY(SELECT id::text FROM seen) AS seen FROM target`,

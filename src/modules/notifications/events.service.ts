@@ -41,12 +41,23 @@ const OUTBOX = Symbol('event-outbox');
  * names the CTE whose rows must all be written (and locked) first: the counters are not
  * touched until it is read to the end. The CTEs of one statement otherwise run in an
  * order PostgreSQL chooses, and an unreferenced one runs last of all.
+ *
+ * A badge change about one conversation (payload.conversationId) that the account has
+ * muted is not written at all: a muted conversation counts in no badge, so its activity
+ * (a message, a read, a delete) cannot change it, and "no badge" includes no
+ * inboxBadgeChanged. Read in the statement's snapshot, so the sender's path needs no
+ * statement of its own to know. ev_numbered then holds only the events written.
  */
 function eventLogCtes(first: number, after?: string): string {
   const [users, types, payloads, at] = [first, first + 1, first + 2, first + 3].map((n) => `$${n}`);
-  return `ev_input AS (
+  return `ev_all AS (
          SELECT x.u, x.t, x.p, x.i FROM unnest(${users}::uuid[], ${types}::text[], ${payloads}::jsonb[]) WITH ORDINALITY AS x(u, t, p, i)
          ${after ? `CROSS JOIN (SELECT count(*) FROM ${after}) AS ev_after` : ''}
+       ), ev_input AS (
+         SELECT * FROM ev_all
+          WHERE NOT (ev_all.t = '${EventType.INBOX_BADGE_CHANGED}' AND ev_all.p->>'conversationId' IS NOT NULL AND EXISTS (
+            SELECT 1 FROM conversation_members cm
+             WHERE cm.conversation_id = (ev_all.p->>'conversationId')::uuid AND cm.user_id = ev_all.u AND cm.muted))
        ), ev_counts AS (
          SELECT u, count(*)::int AS n, min(i) AS first_i FROM ev_input GROUP BY u
        ), ev_counter AS (
@@ -70,7 +81,7 @@ export interface InlineEvents {
   ctes: string;
   /** The statement's parameters from `first` on. */
   params: unknown[];
-  /** A select-list expression: the events' seqs, in the order `written` expects them. */
+  /** A select-list expression: the written events' positions and seqs, as `written` expects them. */
   eventSeqs: string;
   /** To call with what `eventSeqs` answered: publishes the events once the commit succeeds. */
   written(seqs: string[]): void;
@@ -113,9 +124,12 @@ export class EventsService {
     return {
       ctes: eventLogCtes(first, after),
       params: this.params(ordered),
-      eventSeqs: 'ARRAY(SELECT seq::text FROM ev_numbered ORDER BY i) AS event_seqs',
+      eventSeqs: `ARRAY(SELECT i || ':' || seq FROM ev_numbered ORDER BY i) AS event_seqs`,
       written: (seqs) => {
-        const events = this.numbered(ordered, seqs);
+        const events = this.numbered(
+          ordered,
+          seqs.map((s) => s.split(':')).map(([i, seq]) => ({ i, seq })),
+        );
         tx.afterCommit(() => this.publish(events));
       },
     };
@@ -139,22 +153,26 @@ export class EventsService {
 
   private async write(tx: Tx, events: PendingEvent[]): Promise<UserEvent[]> {
     const ordered = inLockOrder(events);
-    const { rows } = await prepared<{ seq: string }>(
+    const { rows } = await prepared<{ i: string; seq: string }>(
       tx.manager,
       'events.write',
       `WITH ${eventLogCtes(1)}
-       SELECT seq FROM ev_numbered ORDER BY i`,
+       SELECT i, seq FROM ev_numbered ORDER BY i`,
       this.params(ordered),
     );
-    return this.numbered(ordered, rows.map((r) => String(r.seq)));
+    return this.numbered(ordered, rows);
   }
 
   private params(ordered: PendingEvent[]): unknown[] {
     return [ordered.map((e) => e.userId), ordered.map((e) => e.type), ordered.map((e) => JSON.stringify(e.payload)), this.clock.now()];
   }
 
-  private numbered(ordered: PendingEvent[], seqs: string[]): UserEvent[] {
-    return ordered.map((e, k) => ({ userId: e.userId, cursor: seqs[k], type: e.type, payload: e.payload, publishedAt: 0 }));
+  /** The events written, by their 1-based position `i` in `ordered` (some may have been dropped: see eventLogCtes). */
+  private numbered(ordered: PendingEvent[], written: Array<{ i: string | number; seq: string | number }>): UserEvent[] {
+    return written.map(({ i, seq }) => {
+      const e = ordered[Number(i) - 1];
+      return { userId: e.userId, cursor: String(seq), type: e.type, payload: e.payload, publishedAt: 0 };
+    });
   }
 
   private publish(events: UserEvent[]): void {
@@ -170,12 +188,25 @@ export class EventsService {
     userId: string,
     types: EventType[],
     map: (event: UserEvent) => T | typeof SKIP | Promise<T | typeof SKIP> = (e) => e as unknown as T,
+    { counted = true }: { counted?: boolean } = {},
   ): AsyncIterable<T> {
     const wanted = new Set<string>(types);
-    return transformAsyncIterable(this.pubsub.subscribe('user', userId), (e: UserEvent) => (wanted.has(e.type) ? map(e) : SKIP), {
-      onStart: () => this.listeners++,
-      onEnd: () => this.listeners--,
-    });
+    return transformAsyncIterable(
+      this.pubsub.subscribe('user', userId),
+      (e: UserEvent) => (wanted.has(e.type) ? map(e) : SKIP),
+      // A feed shared by several subscription streams (BadgeFeed) counts those instead.
+      counted ? { onStart: () => this.listeners++, onEnd: () => this.listeners-- } : {},
+    );
+  }
+
+  /** Counts a subscription stream served by a shared feed, until the returned function is called. */
+  streamOpened(): () => void {
+    this.listeners++;
+    let open = true;
+    return () => {
+      if (open) this.listeners--;
+      open = false;
+    };
   }
 
   /** Open subscription streams in this process (tests wait on it; /metrics reports it). */
@@ -183,12 +214,19 @@ export class EventsService {
     return this.listeners;
   }
 
-  /** What a client missed: its events after `after`, oldest first. */
+  /**
+   * What a client missed: its events after `after`, oldest first. An account with read
+   * receipts off sees no MESSAGE_SEEN (none is written while it is off; this leaves out
+   * those from before), filtered before the LIMIT so a page is never emptied by it.
+   */
   async list(userId: string, after: string | null | undefined, first: number): Promise<UserEvent[]> {
     if (after != null && !/^\d{1,18}$/.test(after)) throw badInput('Invalid cursor', 'after');
     if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first must be between 1 and 100', 'first');
     const rows: Array<{ seq: string; type: string; payload: Record<string, unknown> }> = await this.dataSource.query(
-      `SELECT seq, type, payload FROM events WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      `SELECT seq, type, payload FROM events
+        WHERE user_id = $1 AND seq > $2
+          AND (type <> '${EventType.MESSAGE_SEEN}' OR (SELECT read_receipts FROM users WHERE id = $1))
+        ORDER BY seq LIMIT $3`,
       [userId, after ?? '0', first],
     );
     return rows.map((r) => ({ userId, cursor: String(r.seq), type: r.type, payload: r.payload, publishedAt: 0 }));

@@ -12,7 +12,6 @@ import {
   InboxBadgeEvent,
   NotificationConnection,
   NotificationView,
-  subscribeEvents,
 } from './notifications.types';
 
 const toNotificationView = (n: Notification): NotificationView => ({
@@ -84,13 +83,12 @@ export class NotificationsResolver {
   }
 
   @Subscription(() => InboxBadgeEvent, {
-    description: 'The badge, each time it changes.',
-    subscribe: ({ context }) => {
-      const ctx = context as Context;
-      return subscribeEvents(ctx, [EventType.INBOX_BADGE_CHANGED], async (event) => ({ cursor: event.cursor, viewerId: ctx.viewer!.id }));
-    },
+    description:
+      'The badge when it changes: computed once per account for all its subscriptions, and at most one update per account per ' +
+      'INBOX_BADGE_COALESCE_MS (the newest cursor then answers the changes before it). A muted conversation changes nothing here.',
+    subscribe: ({ context }) => (context as Context).services.badgeFeed.subscribe(requireViewer(context as Context).id),
   })
-  inboxBadgeChanged(@Root() event: { cursor: string; viewerId: string }, @Ctx() ctx: Context): Promise<InboxBadgeEvent> {
-    return ctx.services.badge.badge(event.viewerId).then((badge) => ({ cursor: event.cursor, badge }));
+  inboxBadgeChanged(@Root() update: InboxBadgeEvent): InboxBadgeEvent {
+    return update;
   }
 }

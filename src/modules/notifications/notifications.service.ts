@@ -24,11 +24,14 @@ export class NotificationsService {
     private readonly clock: Clock,
   ) {}
 
+  /** None when the account muted the conversation it is about (muteConversation). */
   async notifyInTx(tx: Tx, n: NewNotification): Promise<void> {
     await prepared(
       tx.manager,
       'notifications.insert',
-      'INSERT INTO notifications (user_id, type, actor_id, request_id, conversation_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      `INSERT INTO notifications (user_id, type, actor_id, request_id, conversation_id, created_at)
+       SELECT $1::uuid, $2::varchar, $3::uuid, $4::uuid, $5::uuid, $6::timestamptz
+        WHERE NOT EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = $5::uuid AND user_id = $1::uuid AND muted)`,
       [n.userId, n.type, n.actorId, n.requestId ?? null, n.conversationId ?? null, this.clock.now()],
     );
   }
@@ -58,8 +61,14 @@ export class NotificationsService {
     return toConnection(rows, page, createdAtCursor);
   }
 
+  /** Unread, leaving out those about a conversation the account muted since (they light no dot). */
   async unreadCount(viewerId: string): Promise<number> {
-    const [{ n }] = await this.dataSource.query('SELECT count(*)::int AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL', [viewerId]);
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM notifications n
+        WHERE n.user_id = $1 AND n.read_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = n.conversation_id AND m.user_id = $1 AND m.muted)`,
+      [viewerId],
+    );
     return n;
   }
 

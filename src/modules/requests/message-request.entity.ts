@@ -75,6 +75,9 @@ export class MessageRequest {
   @Column({ name: 'accepted_at', type: 'timestamptz', nullable: true })
   acceptedAt: Date | null;
 
+  /** Not a column: the recipient's mute of its conversation, when a folder page read it (recipient-page.ts). */
+  recipientMuted?: boolean;
+
   /** Set when the recipient deletes it; never shown to the sender. */
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
   deletedAt: Date | null;

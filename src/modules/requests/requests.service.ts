@@ -20,6 +20,7 @@ import type { RelationshipsService } from '../relationships/relationships.servic
 import { evaluateEligibility, type DirectMessagePolicy, type Eligibility, type EligibilityInput } from './eligibility';
 import { hiddenReasonFor } from './hidden-reason';
 import { syncIntroVisibility } from './intro-visibility';
+import { recipientPage } from './recipient-page';
 import { MessageRequest, StoredRequestStatus } from './message-request.entity';
 import { canSeeRequest, isActionable, isAgedOutFor } from './request-visibility';
 import type { SendMessageRequestInput } from './requests.types';
@@ -307,7 +308,8 @@ export class RequestsService {
         conversationId,
       });
       this.events.emit(tx, recipientId, EventType.MESSAGE_REQUEST_RECEIVED, { requestId: request.id });
-      this.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, {});
+      // About the conversation: none when the recipient muted it (muted requests count in no badge).
+      this.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, { conversationId });
     }
     return request;
   }
@@ -558,7 +560,7 @@ export class RequestsService {
     const page = pageRequest(args, 2);
     const now = this.clock.now();
     const qb = newestFirstPage(this.folderQuery(viewerId, hidden, now), 'r', page);
-    const [rows, totalCount] = await Promise.all([qb.getMany(), this.folderQuery(viewerId, hidden, now).getCount()]);
+    const [rows, totalCount] = await Promise.all([recipientPage(qb), this.folderQuery(viewerId, hidden, now).getCount()]);
     return { ...toConnection(rows, page, createdAtCursor), totalCount };
   }
 
@@ -573,8 +575,11 @@ export class RequestsService {
       });
   }
 
+  /** The badge's count: the folder's requests but those whose conversation the viewer muted (they stay in the folder). */
   async pendingRequestCount(viewerId: string): Promise<number> {
-    return this.folderQuery(viewerId, false, this.clock.now()).getCount();
+    return this.folderQuery(viewerId, false, this.clock.now())
+      .andWhere('NOT EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = r.conversation_id AND cm.user_id = r.recipient_id AND cm.muted)')
+      .getCount();
   }
 
   /** The sender's own requests, newest first, as PENDING / ACCEPTED / EXPIRED / WITHDRAWN. */

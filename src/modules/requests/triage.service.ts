@@ -10,6 +10,7 @@ import type { RelationshipsService } from '../relationships/relationships.servic
 import { MessageRequest } from './message-request.entity';
 import { isRestorable } from './request-visibility';
 import { syncIntroVisibility } from './intro-visibility';
+import { recipientPage } from './recipient-page';
 
 /**
  * The recipient's side of triage beyond accept and delete (SPEC §8): recently deleted
@@ -33,7 +34,7 @@ export class RequestTriageService {
     const page = pageRequest(args, 2);
     const now = this.clock.now();
     const qb = newestFirstPage(this.deletedQuery(viewerId, now), 'r', page);
-    const [rows, totalCount] = await Promise.all([qb.getMany(), this.deletedQuery(viewerId, now).getCount()]);
+    const [rows, totalCount] = await Promise.all([recipientPage(qb), this.deletedQuery(viewerId, now).getCount()]);
     return { ...toConnection(rows, page, createdAtCursor), totalCount };
   }
 

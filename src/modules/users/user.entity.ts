@@ -70,6 +70,10 @@ export class User {
   @Column({ name: 'hide_offensive_requests', type: 'boolean', default: true })
   hideOffensiveRequests: boolean;
 
+  /** Off: the account neither sends SEEN receipts nor sees them on its own messages. */
+  @Column({ name: 'read_receipts', type: 'boolean', default: true })
+  readReceipts: boolean;
+
   @Field()
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

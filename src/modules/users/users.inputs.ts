@@ -26,11 +26,16 @@ export class UpdateProfileInput {
   avatarUrl?: string | null;
 }
 
-@InputType()
+@InputType({ description: 'Each setting left out (or null) stays as it is.' })
 export class MessagingSettingsInput {
-  @Field(() => DirectMessagePolicy) directMessagePolicy: DirectMessagePolicy;
+  @Field(() => DirectMessagePolicy, { nullable: true }) directMessagePolicy?: DirectMessagePolicy | null;
   @Field(() => Boolean, { nullable: true, description: 'Hidden words\' built-in option: requests with a common offensive term go to hidden requests. Unchanged when omitted.' })
   hideOffensiveRequests?: boolean | null;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Off: the account neither sends SEEN receipts nor sees them on its own messages (they stay SENT to it).',
+  })
+  readReceipts?: boolean | null;
 }
 
 @ObjectType()

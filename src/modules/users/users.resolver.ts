@@ -54,6 +54,11 @@ export class UsersResolver {
   directMessagePolicy(@Root() user: User, @Ctx() ctx: Context): DirectMessagePolicy | null {
     return ctx.viewer?.id === user.id ? user.directMessagePolicy : null;
   }
+
+  @FieldResolver(() => Boolean, { nullable: true, description: 'Whether the account sends and sees SEEN receipts. Null unless the viewer is this user.' })
+  readReceipts(@Root() user: User, @Ctx() ctx: Context): boolean | null {
+    return ctx.viewer?.id === user.id ? user.readReceipts : null;
+  }
 }
 
 /** The payload of sign-up and log-in is read by the account itself (its birthDate, policy). */

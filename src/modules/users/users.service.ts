@@ -52,6 +52,7 @@ export class UsersService {
       role: Role.USER,
       directMessagePolicy: age >= ADULT_AGE ? DirectMessagePolicy.EVERYONE : DirectMessagePolicy.NOBODY,
       hideOffensiveRequests: true,
+      readReceipts: true,
       createdAt: now,
     });
     try {
@@ -131,20 +132,28 @@ export class UsersService {
     return this.requireById(viewerId);
   }
 
-  /** 16–17 may choose NOBODY or FOLLOWING; under 16 only NOBODY; adults anything. */
+  /**
+   * Policy: 16–17 may choose NOBODY or FOLLOWING; under 16 only NOBODY; adults anything.
+   * Read receipts: anyone, either way. Settings left out stay as they are.
+   */
   async updateMessagingSettings(viewerId: string, input: MessagingSettingsInput): Promise<User> {
     const user = await this.requireById(viewerId);
-    const age = ageAt(user.birthDate, this.clock.now());
+    const patch: Partial<User> = {};
     const policy = input.directMessagePolicy;
-    if (age < MIN_MESSAGING_AGE && policy !== DirectMessagePolicy.NOBODY) {
-      throw badInput(`Direct messages are unavailable under ${MIN_MESSAGING_AGE}`, 'directMessagePolicy');
+    if (policy != null) {
+      const age = ageAt(user.birthDate, this.clock.now());
+      if (age < MIN_MESSAGING_AGE && policy !== DirectMessagePolicy.NOBODY) {
+        throw badInput(`Direct messages are unavailable under ${MIN_MESSAGING_AGE}`, 'directMessagePolicy');
+      }
+      if (age < ADULT_AGE && policy === DirectMessagePolicy.EVERYONE) {
+        throw badInput('Accounts under 18 can allow messages only from people they follow', 'directMessagePolicy');
+      }
+      patch.directMessagePolicy = policy;
     }
-    if (age < ADULT_AGE && policy === DirectMessagePolicy.EVERYONE) {
-      throw badInput('Accounts under 18 can allow messages only from people they follow', 'directMessagePolicy');
-    }
-    const hideOffensiveRequests = input.hideOffensiveRequests ?? user.hideOffensiveRequests;
-    await this.users.update({ id: viewerId }, { directMessagePolicy: policy, hideOffensiveRequests });
-    return Object.assign(user, { directMessagePolicy: policy, hideOffensiveRequests });
+    if (input.hideOffensiveRequests != null) patch.hideOffensiveRequests = input.hideOffensiveRequests;
+    if (input.readReceipts != null) patch.readReceipts = input.readReceipts;
+    if (Object.keys(patch).length) await this.users.update({ id: viewerId }, patch);
+    return Object.assign(user, patch);
   }
 
   async setRole(username: string, role: Role): Promise<User> {
