@@ -15,6 +15,7 @@ import { activeBanJoinSql } from '../moderation/bans.service';
 import { EventType, type EventsService } from '../notifications/events.service';
 import { NotificationType } from '../notifications/notification.entity';
 import type { NotificationsService } from '../notifications/notifications.service';
+import { relationshipFrom } from '../relationships/follow-visibility';
 import type { RelationshipsService } from '../relationships/relationships.service';
 import { evaluateEligibility, isHiddenRequest, type Eligibility, type EligibilityInput } from './eligibility';
 import { MessageRequest, StoredRequestStatus } from './message-request.entity';
@@ -307,7 +308,8 @@ export class RequestsService {
           sender,
           recipient: f.recipient_id === null ? null : { id: f.recipient_id, birthDate: f.recipient_birth_date!, policy: f.recipient_policy!, verified: f.recipient_verified! },
           senderBan: f.banned ? { until: f.ban_until } : null,
-          relationship: { aFollowsB: f.a_follows_b, bFollowsA: f.b_follows_a, aBlocksB: f.a_blocks_b, bBlocksA: f.b_blocks_a },
+          // A follow made across a block counts for no rule (follow-visibility.ts).
+          relationship: relationshipFrom({ aFollowsB: f.a_follows_b, bFollowsA: f.b_follows_a, aBlocksB: f.a_blocks_b, bBlocksA: f.b_blocks_a }),
           openConversationId: pair.openConversationId,
           pendingFromSender: pair.pendingFromSender,
           pendingFromRecipient: pair.pendingFromRecipientId !== null,
