@@ -1,7 +1,8 @@
 import { StoredRequestStatus } from '../../src/modules/requests/message-request.entity';
 import { canSeeRequest, isActionable, isAgedOutFor, type RequestParties } from '../../src/modules/requests/request-visibility';
+import { NOW, REQUEST_VISIBILITY_CASES } from '../support/request-visibility-cases';
 
-const now = new Date('2026-11-25T12:00:00Z');
+const now = NOW;
 const later = new Date(now.getTime() + 1000);
 const request = (over: Partial<RequestParties> = {}): RequestParties => ({
   senderId: 'sender',
@@ -13,18 +14,7 @@ const request = (over: Partial<RequestParties> = {}): RequestParties => ({
 });
 
 describe('who sees a request', () => {
-  it.each<[string, Partial<RequestParties>, string, boolean]>([
-    ['pending, to its recipient', {}, 'recipient', true],
-    ['pending, to its sender', {}, 'sender', true],
-    ['pending, to anyone else', {}, 'someone', false],
-    ['accepted, to its recipient', { status: StoredRequestStatus.ACCEPTED }, 'recipient', true],
-    ['deleted by its recipient, to the recipient', { deletedAt: now }, 'recipient', false],
-    ['deleted by its recipient, to its sender (who cannot tell)', { deletedAt: now }, 'sender', true],
-    ['withdrawn, to its recipient', { status: StoredRequestStatus.WITHDRAWN }, 'recipient', false],
-    ['aged out at this instant, to its recipient', { expiresAt: now }, 'recipient', false],
-    ['aged out, to its sender', { expiresAt: now }, 'sender', true],
-    ['stored EXPIRED, to its recipient', { status: StoredRequestStatus.EXPIRED }, 'recipient', false],
-  ])('%s → %s', (_name, over, viewer, visible) => {
+  it.each(REQUEST_VISIBILITY_CASES)('%s → %s', (_name, over, viewer, visible) => {
     expect(canSeeRequest(request(over), viewer, now)).toBe(visible);
   });
 });

@@ -5,6 +5,7 @@ import { badInput } from '../../graphql/errors';
 import { createdAtCursor, newestFirstPage, pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
 import type { Clock } from '../../lib/clock';
 import { isUuid } from '../../lib/ids';
+import { canSeeRequestSql } from '../requests/request-visibility';
 import { EventType, type EventsService } from './events.service';
 import { Notification, NotificationType } from './notification.entity';
 
@@ -58,8 +59,19 @@ export class NotificationsService {
     return toConnection(rows, page, createdAtCursor);
   }
 
+  /**
+   * Unread notifications that still call for attention: one about a request the viewer can
+   * no longer see (above all one that aged out, which nothing marks read) does not count,
+   * so it never keeps the red dot lit. One statement: the join reads only unread rows.
+   */
   async unreadCount(viewerId: string): Promise<number> {
-    const [{ n }] = await this.dataSource.query('SELECT count(*)::int AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL', [viewerId]);
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM notifications n
+        WHERE n.user_id = $1 AND n.read_at IS NULL
+          AND (n.request_id IS NULL
+               OR EXISTS (SELECT 1 FROM message_requests r WHERE r.id = n.request_id AND ${canSeeRequestSql('r', '$1', '$2')}))`,
+      [viewerId, this.clock.now()],
+    );
     return n;
   }
 
