@@ -9,6 +9,7 @@ import { AuthService } from './modules/users/auth.service';
 import { UsersService } from './modules/users/users.service';
 import { RelationshipsService } from './modules/relationships/relationships.service';
 import { EventsService } from './modules/notifications/events.service';
+import { EventVisibility } from './modules/notifications/event-visibility';
 import { ConversationsService } from './modules/conversations/conversations.service';
 import { MessagesService } from './modules/messages/messages.service';
 import { BansService } from './modules/moderation/bans.service';
@@ -37,16 +38,17 @@ export function createServices(deps: ServiceDeps) {
   const users = new UsersService(dataSource, auth, clock, loginLimiter, config.limits.loginFailuresPer15Min);
   const relationships = new RelationshipsService(dataSource, users);
   const events = new EventsService(dataSource, deps.pubsub, clock);
+  const eventVisibility = new EventVisibility(events, relationships, clock);
   const conversations = new ConversationsService(dataSource, { clock, events });
   const bans = new BansService(dataSource, clock);
-  const messages = new MessagesService(dataSource, { clock, events, conversations, relationships });
+  const messages = new MessagesService(dataSource, { clock, events, conversations, relationships, visibility: eventVisibility });
   // Bursts of `messageRateBurst` sends, refilled over burst / rate seconds (see SendRateLimit).
   const sendLimiter = new Limiter(pool, 'send', config.limits.messageRateBurst, config.limits.messageRateBurst / config.limits.messageRatePerSecond);
   const moderation = new ModerationService(dataSource, clock, config.moderation, users, relationships, conversations, sendLimiter);
   const notifications = new NotificationsService(dataSource, events, clock);
   const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, notifications, events);
   const badge = new BadgeService(requests, conversations, notifications);
-  return { config, clock, auth, users, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
+  return { config, clock, auth, users, relationships, events, eventVisibility, conversations, messages, bans, moderation, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
 }
 
 export type Services = ReturnType<typeof createServices>;
