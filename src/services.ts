@@ -11,6 +11,7 @@ import { UsersService } from './modules/users/users.service';
 import { HiddenWordsService } from './modules/users/hidden-words.service';
 import { RelationshipsService } from './modules/relationships/relationships.service';
 import { EventsService } from './modules/notifications/events.service';
+import { EventVisibility } from './modules/notifications/event-visibility';
 import { ConversationsService } from './modules/conversations/conversations.service';
 import { MessagesService } from './modules/messages/messages.service';
 import { BansService } from './modules/moderation/bans.service';
@@ -42,9 +43,10 @@ export function createServices(deps: ServiceDeps) {
   const hiddenWords = new HiddenWordsService(dataSource, clock, config.limits.hiddenWordsMax);
   const relationships = new RelationshipsService(dataSource, users);
   const events = new EventsService(dataSource, deps.pubsub, clock);
+  const eventVisibility = new EventVisibility(events, relationships, clock);
   const conversations = new ConversationsService(dataSource, { clock, events });
   const bans = new BansService(dataSource, clock);
-  const messages = new MessagesService(dataSource, { clock, events, conversations, relationships });
+  const messages = new MessagesService(dataSource, { clock, events, conversations, relationships, visibility: eventVisibility });
   // Bursts of `messageRateBurst` sends, refilled over burst / rate seconds (see SendRateLimit).
   const sendLimiter = new Limiter(pool, 'send', config.limits.messageRateBurst, config.limits.messageRateBurst / config.limits.messageRatePerSecond);
   const moderationSettings = { ...config.moderation, newAccountHours: config.requests.newAccountHours };
@@ -56,7 +58,7 @@ export function createServices(deps: ServiceDeps) {
   const triage = new RequestTriageService(dataSource, clock, relationships, events);
   const badge = new BadgeService(requests, conversations, notifications);
   const badgeFeed = new BadgeFeed(events, (userId) => badge.badge(userId), config.events.badgeCoalesceMs, deps.logger);
-  return { config, clock, auth, users, hiddenWords, relationships, events, conversations, messages, bans, moderation, limits, notifications, requests, triage, badge, badgeFeed, pubsub: deps.pubsub, logger: deps.logger };
+  return { config, clock, auth, users, hiddenWords, relationships, events, eventVisibility, conversations, messages, bans, moderation, limits, notifications, requests, triage, badge, badgeFeed, pubsub: deps.pubsub, logger: deps.logger };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -90,7 +90,7 @@ export type SendMessageRequestInput = {
 export type SignUpInput = {
   /** YYYY-MM-DD; the account must be 13 or older. Never shown to anyone else. */
   birthDate: string;
-  /** 1–50 characters. */
+  /** 1–50 characters; no control characters, no bidi overrides or isolates (U+202A–U+202E, U+2066–U+2069). */
   displayName: string;
   /** 8–128 characters. */
   password: string;

@@ -19,3 +19,13 @@ export function checkMessageText(text: string, maxLength: number): TextProblem |
 export function hasControlCharacters(text: string): boolean {
   return CONTROL.test(text);
 }
+
+// Bidi embeddings and overrides (U+202A–U+202E) and isolates (U+2066–U+2069) reorder the
+// text after them: in a display name they make "Support Team" out of other letters, or
+// flip what a viewer reads next to it. Right-to-left scripts need none of them; the
+// marks U+200E, U+200F and U+061C, which cannot reorder, stay allowed.
+const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
+
+export function hasBidiControls(text: string): boolean {
+  return BIDI_CONTROL.test(text);
+}

@@ -207,7 +207,9 @@ describe('retention', () => {
     const fresh = await t.makeUser();
     await send(fresh, b, 'fresh'); // cursors 7..8
     const before = await eventsAfter(b, null);
-    expect(before.map((e) => e.cursor)).toEqual(range(1, 8));
+    // The day-0 requests aged out on day 30: their MESSAGE_REQUEST_RECEIVED entries (1, 3)
+    // are left out, as live delivery would leave them (leaks.test.ts); their badge entries stay.
+    expect(before.map((e) => e.cursor)).toEqual(['2', '4', '5', '6', '7', '8']);
 
     // Two instances pruning at once is harmless: the app's own job and another one.
     const other = new EventRetentionJob(t.app.services.events, t.config.events.retentionDays, createLogger('silent'));
@@ -215,9 +217,9 @@ describe('retention', () => {
     expect(deleted[0] + deleted[1]).toBeGreaterThanOrEqual(4);
 
     const after = await eventsAfter(b, null);
-    expect(after).toEqual(before.slice(4)); // same cursors, same types, same order
-    expect(await eventsAfter(b, '2')).toEqual(before.slice(4)); // a pruned cursor still works
-    expect(await eventsAfter(b, '6')).toEqual(before.slice(6));
+    expect(after).toEqual(before.slice(2)); // same cursors, same types, same order
+    expect(await eventsAfter(b, '2')).toEqual(before.slice(2)); // a pruned cursor still works
+    expect(await eventsAfter(b, '6')).toEqual(before.slice(4));
     // Numbering carries on after pruning: no cursor is ever reused.
     const later = await t.makeUser();
     await send(later, b, 'later');

@@ -1,12 +1,14 @@
-import { RECIPIENT_SEES_SQL } from '../../src/modules/requests/intro-visibility';
-import { canSeeRequest } from '../../src/modules/requests/request-visibility';
+import { openConversation } from '../support/conversations';
 import { startTestApp, type TestApp } from '../support/app';
-import { NOW, VISIBILITY_CASES, request } from '../support/request-visibility-cases';
+import { runInTransaction } from '../../src/db/transaction';
+import { syncIntroVisibility } from '../../src/modules/requests/intro-visibility';
+import { canSeeRequest } from '../../src/modules/requests/request-visibility';
+import { NOW, REQUEST_VISIBILITY_CASES, request } from '../support/request-visibility-cases';
 
 /**
- * The bulk SQL that hides intros from their recipient must decide exactly as the pure rule
- * does for the recipient (the same table drives both: SPEC §8, a deleted text never
- * resurfaces, and nothing the recipient may see is hidden).
+ * The statement that hides intros (messages.hidden_for) decides for each request's recipient
+ * exactly as canSeeRequest does: one table of cases drives both (SPEC §8: a deleted text
+ * never resurfaces, and nothing the recipient may see is hidden).
  */
 let t: TestApp;
 beforeAll(async () => {
@@ -14,14 +16,20 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-describe('RECIPIENT_SEES_SQL agrees with canSeeRequest for the recipient', () => {
-  const recipientCases = VISIBILITY_CASES.filter(([, , viewer]) => viewer === 'recipient');
+describe('syncIntroVisibility hides an intro from its recipient exactly when canSeeRequest says so', () => {
+  const recipientCases = REQUEST_VISIBILITY_CASES.filter(([, , viewer]) => viewer === 'recipient');
   it.each(recipientCases)('%s → %s', async (_name, over) => {
+    const [a, b] = [await t.makeUser(), await t.makeUser()];
+    const conversationId = await openConversation(t, a, b, 'the intro');
     const r = request(over);
-    const [row] = await t.query<{ sees: boolean }>(
-      `SELECT ${RECIPIENT_SEES_SQL('r', '$4')} AS sees FROM (SELECT $1::text AS status, $2::timestamptz AS deleted_at, $3::timestamptz AS expires_at) r`,
-      [r.status, r.deletedAt, r.expiresAt, NOW],
+    const [intro] = await t.query<{ id: string }>('SELECT id FROM messages WHERE conversation_id = $1', [conversationId]);
+    await t.query(
+      `INSERT INTO message_requests (sender_id, recipient_id, conversation_id, message_id, text, status, created_at, expires_at, deleted_at, accepted_at)
+       VALUES ($1, $2, $3, $4, 'the intro', $5, $6, $7, $8, $9)`,
+      [a.id, b.id, conversationId, intro.id, r.status, NOW, r.expiresAt, r.deletedAt, r.status === 'ACCEPTED' ? NOW : null],
     );
-    expect(row.sees).toBe(canSeeRequest(r, 'recipient', NOW));
+    await runInTransaction(t.app.dataSource, (tx) => syncIntroVisibility(tx, a.id, b.id, NOW));
+    const [row] = await t.query<{ hidden_for: string | null }>('SELECT hidden_for FROM messages WHERE id = $1', [intro.id]);
+    expect(row.hidden_for).toBe(canSeeRequest(r, 'recipient', NOW) ? null : b.id);
   });
 });

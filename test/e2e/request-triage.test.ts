@@ -230,7 +230,10 @@ describe('the event log and folders agree', () => {
     await t.ok(RestoreMessageRequestDocument, { id: sent.id }, b.token);
     expect(await t.ok(EventsDocument, {}, a.token)).toEqual(aBefore);
     const bAfter = (await t.ok(EventsDocument, {}, b.token)).events;
-    expect(bAfter.slice(bBefore.events.length).map((e) => e.type)).toEqual(['INBOX_BADGE_CHANGED']);
+    // Compared by cursor: the restored request's own MESSAGE_REQUEST_RECEIVED shows again in
+    // the catch-up (it shows what the viewer can see now), but it is no new event.
+    const last = Math.max(...bBefore.events.map((e) => Number(e.cursor)));
+    expect(bAfter.filter((e) => Number(e.cursor) > last).map((e) => e.type)).toEqual(['INBOX_BADGE_CHANGED']);
     expect((await t.ok(MessageRequestsDocument, {}, b.token)).messageRequests.edges[0].node.id).toBe(sent.id);
   });
 });

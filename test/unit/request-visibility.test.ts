@@ -1,9 +1,9 @@
 import { StoredRequestStatus } from '../../src/modules/requests/message-request.entity';
 import { canSeeRequest, isActionable, isAgedOutFor, isRestorable, type RequestParties } from '../../src/modules/requests/request-visibility';
-import { NOW as now, VISIBILITY_CASES, request } from '../support/request-visibility-cases';
+import { NOW as now, REQUEST_VISIBILITY_CASES, request } from '../support/request-visibility-cases';
 
 describe('who sees a request', () => {
-  it.each(VISIBILITY_CASES)('%s → %s', (_name, over, viewer, visible) => {
+  it.each(REQUEST_VISIBILITY_CASES)('%s → %s', (_name, over, viewer, visible) => {
     expect(canSeeRequest(request(over), viewer, now)).toBe(visible);
   });
 });

@@ -12,6 +12,7 @@ import { INVALID_CLIENT_MESSAGE_ID, isUuid, isValidClientMessageId } from '../..
 import { Conversation, ConversationStatus } from '../conversations/conversation.entity';
 import { ConversationsService } from '../conversations/conversations.service';
 import { EventType, type EventsService, type InlineEvents } from '../notifications/events.service';
+import type { EventVisibility } from '../notifications/event-visibility';
 import { activeBanJoinSql } from '../moderation/bans.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
 import { Message } from './message.entity';
@@ -75,6 +76,7 @@ export interface MessagesDeps {
   events: EventsService;
   conversations: ConversationsService;
   relationships: RelationshipsService;
+  visibility: EventVisibility;
 }
 
 /**
@@ -359,27 +361,17 @@ export class MessagesService {
   }
 
   /**
-   * Whether a live event the other party caused may reach `viewerId` now: not across a
-   * block either way (a blocked account hears nothing about its blocker). The viewer's
-   * own actions always echo. Membership needs no re-check: events are only written to a
-   * conversation's participants, and a conversation's participants never change.
-   */
-  async mayDeliver(viewerId: string, actorId: string): Promise<boolean> {
-    if (actorId === viewerId) return true;
-    const rel = await this.deps.relationships.betweenOne(viewerId, actorId);
-    return !rel.aBlocksB && !rel.bBlocksA;
-  }
-
-  /**
    * The live MESSAGE_RECEIVED or MESSAGE_SEEN stream of the viewer, optionally for one
-   * conversation; each event is re-checked (mayDeliver) just before it is sent.
+   * conversation; each event is re-checked just before it is sent, by the rule events(after:)
+   * applies too (EventVisibility: nothing from across a block either way). Membership needs
+   * no re-check: events are only written to a conversation's participants, and a
+   * conversation's participants never change.
    */
   live(viewerId: string, type: EventType.MESSAGE_RECEIVED | EventType.MESSAGE_SEEN, conversationId?: string | null): AsyncIterable<UserEvent> {
     return this.deps.events.subscribe(viewerId, [type], async (event: UserEvent) => {
       const p = event.payload as Partial<MessageReceivedPayload & MessageSeenPayload>;
       if (!p.conversationId || (conversationId != null && p.conversationId !== conversationId)) return SKIP;
-      const actorId = type === EventType.MESSAGE_RECEIVED ? p.senderId : p.readerId;
-      return actorId && (await this.mayDeliver(viewerId, actorId)) ? event : SKIP;
+      return (await this.deps.visibility.allows(viewerId, event)) ? event : SKIP;
     });
   }
 

@@ -48,18 +48,15 @@ export class NotificationsResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 100 }) first: number,
     @Ctx() ctx: Context,
   ): Promise<EventLogEntry[]> {
-    const viewerId = requireViewer(ctx).id;
-    const events = await ctx.services.events.list(viewerId, after, first);
-    const requestIds = events.map((e) => e.payload.requestId).filter((id): id is string => typeof id === 'string');
-    const requests = new Map((await ctx.services.requests.byIds(requestIds)).map((r) => [r.id, r]));
+    // Only what live delivery would send now: the same rule (EventVisibility).
+    const visible = await ctx.services.eventVisibility.catchUp(requireViewer(ctx).id, after, first, (ids) => ctx.services.requests.byIds(ids));
     const now = ctx.services.clock.now();
-    return events.map((e) => {
+    return visible.map(({ event: e, request }) => {
       const p = e.payload as Record<string, string | undefined>;
-      const request = p.requestId ? requests.get(p.requestId) : undefined;
       return {
         cursor: e.cursor,
         type: e.type as EventType,
-        request: request && canSeeRequest(request, viewerId, now) ? toView(request, now) : null,
+        request: request ? toView(request, now) : null,
         conversationId: p.conversationId ?? null,
         messageId: p.messageId ?? null,
         upToMessageId: p.upToMessageId ?? null,

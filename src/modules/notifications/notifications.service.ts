@@ -5,6 +5,7 @@ import { badInput } from '../../graphql/errors';
 import { createdAtCursor, newestFirstPage, pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
 import type { Clock } from '../../lib/clock';
 import { isUuid } from '../../lib/ids';
+import { canSeeRequestSql } from '../requests/request-visibility';
 import { EventType, type EventsService } from './events.service';
 import { Notification, NotificationType } from './notification.entity';
 
@@ -61,13 +62,19 @@ export class NotificationsService {
     return toConnection(rows, page, createdAtCursor);
   }
 
-  /** Unread, leaving out those about a conversation the account muted since (they light no dot). */
+  /**
+   * Unread notifications that still call for attention: not one about a conversation the
+   * account muted since, nor one about a request the viewer can no longer see (above all
+   * one that aged out, which nothing marks read): neither lights the red dot. One statement.
+   */
   async unreadCount(viewerId: string): Promise<number> {
     const [{ n }] = await this.dataSource.query(
       `SELECT count(*)::int AS n FROM notifications n
         WHERE n.user_id = $1 AND n.read_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = n.conversation_id AND m.user_id = $1 AND m.muted)`,
-      [viewerId],
+          AND NOT EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = n.conversation_id AND m.user_id = $1 AND m.muted)
+          AND (n.request_id IS NULL
+               OR EXISTS (SELECT 1 FROM message_requests r WHERE r.id = n.request_id AND ${canSeeRequestSql('r', '$1', '$2')}))`,
+      [viewerId, this.clock.now()],
     );
     return n;
   }

@@ -3,7 +3,6 @@ import { SKIP } from '../../lib/async-iterable';
 import type { Context } from '../../graphql/context';
 import type { UserEvent } from '../../graphql/pubsub';
 import { ConnectionType } from '../../graphql/pagination';
-import { canSeeRequest } from '../requests/request-visibility';
 import { MessageRequestView, toView } from '../requests/requests.types';
 import { EventType } from './events.service';
 import { NotificationType } from './notification.entity';
@@ -65,16 +64,12 @@ export function subscribeEvents<T>(ctx: Context, types: EventType[], toPayload: 
   return ctx.services.events.subscribe(viewerId, types, async (event) => (await toPayload(event).catch(() => null)) ?? SKIP);
 }
 
-/** Request events, re-checked at delivery: still visible, and the other party has not blocked the viewer. */
+/** Request events, re-checked at delivery by the rule events(after:) applies too (EventVisibility). */
 export function subscribeVisible(ctx: Context, types: EventType[]): AsyncIterable<MessageRequestEvent> {
   const viewerId = ctx.viewer!.id;
   return subscribeEvents(ctx, types, async (event) => {
     const request = await ctx.services.requests.byIds([String(event.payload.requestId)]).then((r) => r[0]);
-    const now = ctx.services.clock.now();
-    if (!request || !canSeeRequest(request, viewerId, now)) return null;
-    const otherId = request.senderId === viewerId ? request.recipientId : request.senderId;
-    const rel = await ctx.services.relationships.betweenOne(viewerId, otherId);
-    if (rel.bBlocksA) return null;
-    return { cursor: event.cursor, request: toView(request, now) };
+    if (!(await ctx.services.eventVisibility.allows(viewerId, event, request))) return null;
+    return { cursor: event.cursor, request: toView(request, ctx.services.clock.now()) };
   });
 }

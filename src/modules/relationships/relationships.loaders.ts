@@ -2,13 +2,13 @@ import DataLoader from 'dataloader';
 import type { FollowContext, Relationship, RelationshipsService } from './relationships.service';
 
 /**
- * Per-request loaders; `relationship` is the viewer's relationship to each loaded account,
- * `followContext` what the viewer may know of each one's follows.
+ * Per-request loaders, as the viewer sees them; `relationship` is the viewer's relationship
+ * to each loaded account, `followContext` what the viewer may know of each one's follows.
  */
 export function createRelationshipLoaders(relationships: RelationshipsService, viewerId: string | null, opts: { cache: boolean }) {
   return {
     followCounts: new DataLoader<string, { followers: number; following: number }>(async (ids) => {
-      const counts = await relationships.counts(ids);
+      const counts = await relationships.counts(ids, viewerId);
       return ids.map((id) => counts.get(id)!);
     }, opts),
     relationship: new DataLoader<string, Relationship | null>(async (ids) => {

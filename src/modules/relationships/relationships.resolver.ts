@@ -19,7 +19,7 @@ export class RelationshipsResolver {
     return ctx.services.relationships.unfollow(requireViewer(ctx).id, userId);
   }
 
-  @Mutation(() => User, { description: 'History stays readable; no requests or messages either way; follows removed.' })
+  @Mutation(() => User, { description: 'History stays readable; no requests or messages either way; the viewer stops following this user.' })
   blockUser(@Arg('userId', () => ID) userId: string, @Ctx() ctx: Context) {
     return ctx.services.relationships.block(requireViewer(ctx).id, userId);
   }
@@ -36,14 +36,12 @@ export class RelationshipsResolver {
 
   @FieldResolver(() => UserConnection)
   async followers(@Root() user: User, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
-    requireViewer(ctx);
-    return withUsers(await ctx.services.relationships.followers(user.id, args), ctx);
+    return withUsers(await ctx.services.relationships.followers(user.id, requireViewer(ctx).id, args), ctx);
   }
 
   @FieldResolver(() => UserConnection)
   async following(@Root() user: User, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
-    requireViewer(ctx);
-    return withUsers(await ctx.services.relationships.following(user.id, args), ctx);
+    return withUsers(await ctx.services.relationships.following(user.id, requireViewer(ctx).id, args), ctx);
   }
 
   @FieldResolver(() => Int)
@@ -58,7 +56,8 @@ export class RelationshipsResolver {
 
   @FieldResolver(() => Boolean, { description: 'The viewer follows this user.' })
   async isFollowing(@Root() user: User, @Ctx() ctx: Context) {
-    return (await ctx.loaders.relationship.load(user.id))?.aFollowsB ?? false;
+    // The viewer's own follow, also one this user cannot see (follow-visibility.ts).
+    return (await ctx.loaders.relationship.load(user.id))?.aFollowsBAsSeenByA ?? false;
   }
 
   @FieldResolver(() => Boolean, { description: 'This user follows the viewer.' })

@@ -6,16 +6,9 @@ import { badInput } from '../../graphql/errors';
 import { pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
 import type { UsersService } from '../users/users.service';
 import type { User } from '../users/user.entity';
+import { followSeenBySql, relationshipFrom, type Relationship, type StoredPair } from './follow-visibility';
 
-/** How account A stands to account B, both directions at once. */
-export interface Relationship {
-  aFollowsB: boolean;
-  bFollowsA: boolean;
-  aBlocksB: boolean;
-  bBlocksA: boolean;
-}
-
-export const NO_RELATIONSHIP: Relationship = { aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: false };
+export { NO_RELATIONSHIP, type Relationship } from './follow-visibility';
 
 /** What a viewer may learn of another account's follows ("why am I seeing this"). */
 export interface FollowContext {
@@ -45,8 +38,8 @@ export class RelationshipsService {
    * statements whatever the number of others.
    */
   async between(a: string, others: readonly string[], manager = this.dataSource.manager): Promise<Map<string, Relationship>> {
-    const result = new Map<string, Relationship>(others.map((b) => [b, { ...NO_RELATIONSHIP }]));
-    if (others.length === 0) return result;
+    const stored = new Map<string, StoredPair>(others.map((b) => [b, { aFollowsB: false, bFollowsA: false, aBlocksB: false, bBlocksA: false }]));
+    if (others.length === 0) return new Map();
     const ids = [...new Set(others)];
     // Follows and blocks both ways, in one statement (inside a transaction there is one
     // connection, and outside one it saves a round trip).
@@ -62,14 +55,14 @@ export class RelationshipsService {
     );
     for (const r of rows) {
       const outgoing = r.from_id === a;
-      const rel = result.get(outgoing ? r.to_id : r.from_id)!;
+      const rel = stored.get(outgoing ? r.to_id : r.from_id)!;
       if (r.kind === 'follow') {
         if (outgoing) rel.aFollowsB = true;
         else rel.bFollowsA = true;
       } else if (outgoing) rel.aBlocksB = true;
       else rel.bBlocksA = true;
     }
-    return result;
+    return new Map([...stored].map(([b, pair]) => [b, relationshipFrom(pair)]));
   }
 
   async betweenOne(a: string, b: string, manager = this.dataSource.manager): Promise<Relationship> {
@@ -77,9 +70,10 @@ export class RelationshipsService {
   }
 
   /**
-   * Idempotent: the primary key absorbs repeats. The blocks are read under the pair's
-   * lock, which a block takes too, so a follow never lands beside a block committed
-   * while it was being checked.
+   * Idempotent: the primary key absorbs repeats. Following an account that blocked the
+   * viewer succeeds and reads as any follow to the viewer; it counts for no one else (see
+   * follow-visibility.ts). The blocks are read under the pair's lock, which a block takes
+   * too, so the answer never depends on a block committed while it was being checked.
    */
   async follow(viewerId: string, userId: string): Promise<User> {
     const target = await this.users.requireById(userId);
@@ -87,9 +81,8 @@ export class RelationshipsService {
     await runInTransaction(this.dataSource, async (tx) => {
       await lockPair(tx, viewerId, target.id);
       const rel = await this.betweenOne(viewerId, target.id, tx.manager);
+      // Only the blocker hears of its own block.
       if (rel.aBlocksB) throw badInput('Unblock this account before following it', 'userId');
-      // A blocked account cannot follow its blocker; answer as if the account did not exist.
-      if (rel.bBlocksA) throw badInput('You cannot follow this account', 'userId');
       await tx.manager.query('INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [viewerId, target.id]);
     });
     return target;
@@ -101,7 +94,11 @@ export class RelationshipsService {
     return target;
   }
 
-  /** Blocking also removes follows both ways; unblocking restores nothing. */
+  /**
+   * Blocking removes the blocker's follow of the blocked account. The blocked account's
+   * follow of the blocker stays, for its own eyes only: removing it would tell it about the
+   * block (follow-visibility.ts).
+   */
   async block(viewerId: string, userId: string): Promise<User> {
     const target = await this.users.requireById(userId);
     if (target.id === viewerId) throw badInput('You cannot block yourself', 'userId');
@@ -122,10 +119,7 @@ export class RelationshipsService {
       blockerId,
       blockedId,
     ]);
-    await tx.manager.query(
-      `DELETE FROM follows WHERE (follower_id = $1 AND followee_id = $2) OR (follower_id = $2 AND followee_id = $1)`,
-      [blockerId, blockedId],
-    );
+    await tx.manager.query(`DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2`, [blockerId, blockedId]);
     for (const hook of this.blockHooks) await hook(tx, blockerId, blockedId);
   }
 
@@ -143,24 +137,39 @@ export class RelationshipsService {
     );
   }
 
-  async followers(userId: string, args: ConnectionArgs) {
-    return this.userList(`SELECT follower_id AS user_id, created_at FROM follows WHERE followee_id = $1`, userId, args);
+  /** The follows `viewerId` sees (follow-visibility.ts): a follow across a block only by its follower. */
+  async followers(userId: string, viewerId: string, args: ConnectionArgs) {
+    return this.userList(
+      `SELECT follower_id AS user_id, created_at FROM follows f WHERE followee_id = $1 AND ${followSeenBySql('f', '$3')}`,
+      userId,
+      args,
+      viewerId,
+    );
   }
 
-  async following(userId: string, args: ConnectionArgs) {
-    return this.userList(`SELECT followee_id AS user_id, created_at FROM follows WHERE follower_id = $1`, userId, args);
+  async following(userId: string, viewerId: string, args: ConnectionArgs) {
+    return this.userList(
+      `SELECT followee_id AS user_id, created_at FROM follows f WHERE follower_id = $1 AND ${followSeenBySql('f', '$3')}`,
+      userId,
+      args,
+      viewerId,
+    );
   }
 
-  /** Newest first, keyset on (created_at, user_id); nodes are user ids for the loader. */
-  private async userList(base: string, ownerId: string, args: ConnectionArgs) {
+  /**
+   * Newest first, keyset on (created_at, user_id); nodes are user ids for the loader.
+   * `base` reads the owner as $1 and, when given, `viewerId` as $3.
+   */
+  private async userList(base: string, ownerId: string, args: ConnectionArgs, viewerId?: string) {
     const page = pageRequest(args, 2);
     const dir = page.forward ? 'DESC' : 'ASC';
     const cmp = page.forward ? '<' : '>';
     const params: unknown[] = [ownerId, page.limit + 1];
+    if (viewerId !== undefined) params.push(viewerId);
     let where = '';
     if (page.cursor) {
       params.push(page.cursor[0], page.cursor[1]);
-      where = ` AND (created_at, user_id) ${cmp} ($3::timestamptz, $4::uuid)`;
+      where = ` AND (created_at, user_id) ${cmp} ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
     }
     // created_at comes from the database's now(), with microseconds a JS Date would drop:
     // the cursor carries PostgreSQL's own text of it, so rows in the same millisecond are
@@ -184,9 +193,10 @@ export class RelationshipsService {
       this.dataSource.manager,
       'relationships.follow-context',
       `SELECT o.id,
-              EXISTS (SELECT 1 FROM follows WHERE follower_id = o.id AND followee_id = $1) AS follows_viewer,
+              EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = o.id AND f.followee_id = $1 AND ${followSeenBySql('f', '$1')}) AS follows_viewer,
               (SELECT count(*)::int FROM follows mine JOIN follows theirs ON theirs.follower_id = mine.followee_id
-                WHERE mine.follower_id = $1 AND theirs.followee_id = o.id) AS mutual
+                WHERE mine.follower_id = $1 AND theirs.followee_id = o.id
+                  AND ${followSeenBySql('mine', '$1')} AND ${followSeenBySql('theirs', '$1')}) AS mutual
          FROM unnest($2::uuid[]) AS o(id)`,
       [viewerId, ids],
     );
@@ -194,15 +204,18 @@ export class RelationshipsService {
     return result;
   }
 
-  /** Follower and following counts for many users in one statement each. */
-  async counts(userIds: readonly string[]): Promise<Map<string, { followers: number; following: number }>> {
+  /**
+   * Follower and following counts for many users in one statement, as `viewerId` (null:
+   * signed out) sees them: a follow across a block counts only for its follower.
+   */
+  async counts(userIds: readonly string[], viewerId: string | null): Promise<Map<string, { followers: number; following: number }>> {
     const result = new Map(userIds.map((id) => [id, { followers: 0, following: 0 }]));
     const rows: Array<{ id: string; followers: string; following: string }> = await this.dataSource.query(
       `SELECT u.id,
-              (SELECT count(*) FROM follows f WHERE f.followee_id = u.id) AS followers,
-              (SELECT count(*) FROM follows f WHERE f.follower_id = u.id) AS following
+              (SELECT count(*) FROM follows f WHERE f.followee_id = u.id AND ${followSeenBySql('f', '$2')}) AS followers,
+              (SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND ${followSeenBySql('f', '$2')}) AS following
          FROM unnest($1::uuid[]) AS u(id)`,
-      [[...new Set(userIds)]],
+      [[...new Set(userIds)], viewerId],
     );
     for (const r of rows) result.set(r.id, { followers: Number(r.followers), following: Number(r.following) });
     return result;

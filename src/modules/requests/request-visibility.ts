@@ -26,6 +26,17 @@ export function canSeeRequest(request: RequestParties, viewerId: string, now: Da
 }
 
 /**
+ * canSeeRequest in SQL, for statements that decide it in bulk: whether the message_requests
+ * row `r` is visible to the account in parameter `viewer` at the instant in parameter `now`.
+ * Kept to the same table of cases as canSeeRequest (test/support/request-visibility-cases.ts).
+ */
+export function canSeeRequestSql(r: string, viewer: string, now: string): string {
+  return `(${r}.sender_id = ${viewer}::uuid
+           OR (${r}.recipient_id = ${viewer}::uuid AND ${r}.deleted_at IS NULL
+               AND (${r}.status = 'ACCEPTED' OR (${r}.status = 'PENDING' AND ${r}.expires_at > ${now}::timestamptz))))`;
+}
+
+/**
  * A request that aged out, undeleted, seen by its recipient: gone from every view, but
  * a client whose folder is stale may still delete it, and a block asked with the delete
  * must not be lost.

@@ -16,6 +16,7 @@ import { activeBanJoinSql } from '../moderation/bans.service';
 import { EventType, type EventsService } from '../notifications/events.service';
 import { NotificationType } from '../notifications/notification.entity';
 import type { NotificationsService } from '../notifications/notifications.service';
+import { relationshipFrom } from '../relationships/follow-visibility';
 import type { RelationshipsService } from '../relationships/relationships.service';
 import { evaluateEligibility, type DirectMessagePolicy, type Eligibility, type EligibilityInput } from './eligibility';
 import { hiddenReasonFor } from './hidden-reason';
@@ -148,11 +149,18 @@ export class RequestsService {
       );
       // Gone from the folder, so gone from the red dot too.
       await this.notifications.markRequestsReadInTx(tx, blockerId, putAway.map((r) => r.id), now);
-      const [withdrawn]: [Array<{ id: string }>, number] = await tx.manager.query(
-        `UPDATE message_requests SET status = 'WITHDRAWN' WHERE sender_id = $1 AND recipient_id = $2 AND status = 'PENDING' RETURNING id`,
-        [blockerId, blockedId],
+      // Exactly a withdraw (see withdraw()): what the blocked account sees must not tell the
+      // two apart, so it hears the same badge event, and only when a withdraw would send one.
+      // A request that already aged out is left as it is, as withdraw() would refuse it.
+      const [withdrawn]: [Array<{ id: string; hidden: boolean; deleted_at: Date | null }>, number] = await tx.manager.query(
+        `UPDATE message_requests SET status = 'WITHDRAWN'
+          WHERE sender_id = $1 AND recipient_id = $2 AND status = 'PENDING' AND expires_at > $3 RETURNING id, hidden, deleted_at`,
+        [blockerId, blockedId, now],
       );
-      for (const r of withdrawn) await this.notifications.removeForRequestInTx(tx, r.id);
+      for (const r of withdrawn) {
+        await this.notifications.removeForRequestInTx(tx, r.id);
+        if (!r.hidden && !r.deleted_at) this.events.emit(tx, blockedId, EventType.INBOX_BADGE_CHANGED, {});
+      }
       this.events.emit(tx, blockerId, EventType.INBOX_BADGE_CHANGED, {});
     });
   }
@@ -417,7 +425,8 @@ export class RequestsService {
           sender,
           recipient: f.recipient_id === null ? null : { id: f.recipient_id, birthDate: f.recipient_birth_date!, policy: f.recipient_policy!, verified: f.recipient_verified! },
           senderBan: f.banned ? { until: f.ban_until } : null,
-          relationship: { aFollowsB: f.a_follows_b, bFollowsA: f.b_follows_a, aBlocksB: f.a_blocks_b, bBlocksA: f.b_blocks_a },
+          // A follow made across a block counts for no rule (follow-visibility.ts).
+          relationship: relationshipFrom({ aFollowsB: f.a_follows_b, bFollowsA: f.b_follows_a, aBlocksB: f.a_blocks_b, bBlocksA: f.b_blocks_a }),
           openConversationId: pair.openConversationId,
           pendingFromSender: pair.pendingFromSender,
           pendingFromRecipient: pair.pendingFromRecipientId !== null,

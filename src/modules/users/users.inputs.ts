@@ -7,7 +7,7 @@ export class SignUpInput {
   username: string;
   @Field({ description: '8–128 characters.' })
   password: string;
-  @Field({ description: '1–50 characters.' })
+  @Field({ description: '1–50 characters; no control characters, no bidi overrides or isolates (U+202A–U+202E, U+2066–U+2069).' })
   displayName: string;
   @Field({ description: 'YYYY-MM-DD; the account must be 13 or older. Never shown to anyone else.' })
   birthDate: string;
@@ -21,7 +21,7 @@ export class LogInInput {
 
 @InputType()
 export class UpdateProfileInput {
-  @Field(() => String, { nullable: true }) displayName?: string | null;
+  @Field(() => String, { nullable: true, description: 'As in SignUpInput.' }) displayName?: string | null;
   @Field(() => String, { nullable: true, description: 'https URL, or null to remove the avatar.' })
   avatarUrl?: string | null;
 }

@@ -3,7 +3,7 @@ import { ADULT_AGE, MIN_MESSAGING_AGE, MIN_SIGN_UP_AGE, ageAt, isIsoDate } from 
 import type { Clock } from '../../lib/clock';
 import { isUuid } from '../../lib/ids';
 import type { Limiter } from '../../lib/rate-limit';
-import { hasControlCharacters } from '../../lib/text';
+import { hasBidiControls, hasControlCharacters } from '../../lib/text';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
 import { isUniqueViolation } from '../../db/transaction';
@@ -185,6 +185,8 @@ function checkDisplayName(raw: string): string {
   if (name.length < 1 || [...name].length > 50 || hasControlCharacters(name)) {
     throw badInput('Display name must be 1–50 characters without control characters', 'displayName');
   }
+  // Refused rather than stripped: the account sees its name exactly as it will be shown.
+  if (hasBidiControls(name)) throw badInput('Display name must not contain bidirectional override or isolate characters', 'displayName');
   return name;
 }
 
