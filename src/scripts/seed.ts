@@ -35,7 +35,7 @@ interface DemoAccount {
 }
 
 export const DEMO_ACCOUNTS: DemoAccount[] = [
-  { username: 'maya', displayName: 'Maya Lin', age: 27, note: 'adult, EVERYONE: 3 pending requests, 2 hidden ones, an open conversation with theo (1 unread)' },
+  { username: 'maya', displayName: 'Maya Lin', age: 27, note: 'adult, EVERYONE: 3 pending requests, 3 hidden ones (one by her hidden word "spoiler"), 1 recently deleted (restorable), an open conversation with theo (1 unread), a muted one with kai' },
   { username: 'theo', displayName: 'Theo Park', age: 31, note: 'adult: open conversation with maya' },
   { username: 'nova', displayName: 'Nova ✦', age: 29, verified: true, note: 'verified: only accounts nova follows (maya) may send requests; has a pending request to maya' },
   { username: 'quinn', displayName: 'Quinn', age: 34, policy: DirectMessagePolicy.FOLLOWING, note: 'adult, FOLLOWING ("People You Follow"): follows theo only' },
@@ -45,6 +45,9 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
   { username: 'priya', displayName: 'Priya Shah', age: 22, note: 'adult: pending request to maya' },
   { username: 'spam.links', displayName: 'Free Followers', age: 40, note: 'request to maya with a link: hidden' },
   { username: 'fresh.face', displayName: 'Fresh Face', age: 20, isNew: true, note: 'account created just now: its request to maya is hidden' },
+  { username: 'dana', displayName: 'Dana Reyes', age: 26, note: 'request to maya with her hidden word "spoiler": hidden ("why am I seeing this": HIDDEN_WORD)' },
+  { username: 'ravi', displayName: 'Ravi Menon', age: 30, note: "request to maya that she deleted: in her recently deleted requests, restorable; ravi still sees PENDING" },
+  { username: 'kai', displayName: 'Kai', age: 28, note: 'open conversation with maya, muted by her: his unread message counts in no badge' },
   { username: 'mod', displayName: 'Moderation Team', age: 35, role: Role.MODERATOR, note: 'moderator: reports, bans, setVerified' },
 ];
 
@@ -121,6 +124,18 @@ export async function seed(services: Services, dataSource: DataSource): Promise<
   // Hidden requests: one with a link, one from an account created minutes ago.
   await request('spam.links', 'maya', 'Get 10k followers today at www.free-followers.example.com');
   await request('fresh.face', 'maya', 'hi! just joined, your videos are great');
+
+  // The controls (SPEC §8). maya's hidden words: dana's request matches one.
+  await services.hiddenWords.add(id('maya'), ['spoiler']);
+  await request('dana', 'maya', 'No spoiler, but the ending of your last video is wild!');
+  // A request maya deleted: ravi is not told, and maya may restore it until it would expire.
+  const ravis = await request('ravi', 'maya', 'Hey Maya, want to join our Thursday climbing club?');
+  if (!ravis.deletedAt) await services.requests.delete(id('maya'), ravis.id, false);
+  // A muted conversation: its messages arrive, but light no badge and no dot.
+  const kais = await request('kai', 'maya', "Hi! I'm the one who filmed you at the crag last week.");
+  const kaiConversation = await services.requests.accept(id('maya'), kais.id);
+  await services.conversations.setMuted(id('maya'), kaiConversation, true);
+  await services.messages.send(id('kai'), { conversationId: kaiConversation, text: 'Sending you the clips tonight!', clientMessageId: 'seed:kai-1' });
 
   return { created, existing, accounts: DEMO_ACCOUNTS, password: DEMO_PASSWORD };
 }

@@ -1,6 +1,17 @@
 import { startTestApp, type TestApp } from '../support/app';
 import { seed, DEMO_PASSWORD } from '../../src/scripts/seed';
-import { HiddenMessageRequestsDocument, InboxDocument, LogInDocument, MeDocument, MessageButtonDocument, MessageRequestsDocument } from '../generated/graphql';
+import {
+  DeletedMessageRequestsDocument,
+  HiddenMessageRequestsDocument,
+  InboxBadgeDocument,
+  InboxDocument,
+  LogInDocument,
+  MeDocument,
+  MessageButtonDocument,
+  MessageRequestsDocument,
+  SentMessageRequestsDocument,
+  TriageHiddenMessageRequestsDocument,
+} from '../generated/graphql';
 
 let t: TestApp;
 
@@ -44,15 +55,31 @@ describe('npm run seed', () => {
     expect(folder.messageRequests.edges.every((e) => e.node.status === 'PENDING')).toBe(true);
 
     const hidden = await t.ok(HiddenMessageRequestsDocument, {}, maya);
-    expect(hidden.hiddenMessageRequests.edges.map((e) => e.node.sender.username).sort()).toEqual(['fresh.face', 'spam.links']);
+    expect(hidden.hiddenMessageRequests.edges.map((e) => e.node.sender.username).sort()).toEqual(['dana', 'fresh.face', 'spam.links']);
+  });
+
+  it('shows the controls: a hidden-word match, a restorable deleted request, a muted conversation', async () => {
+    const maya = await logIn('maya');
+    const hidden = await t.ok(TriageHiddenMessageRequestsDocument, {}, maya);
+    const dana = hidden.hiddenMessageRequests.edges.find((e) => e.node.sender.username === 'dana')!.node;
+    expect(dana.context!.hiddenReason).toBe('HIDDEN_WORD');
+    const deleted = await t.ok(DeletedMessageRequestsDocument, {}, maya);
+    expect(deleted.deletedMessageRequests.edges.map((e) => e.node.sender.username)).toEqual(['ravi']);
+    const ravi = await logIn('ravi');
+    expect((await t.ok(SentMessageRequestsDocument, {}, ravi)).sentMessageRequests.edges.map((e) => e.node.status)).toEqual(['PENDING']);
+    const inbox = (await t.ok(InboxDocument, { first: 20 }, maya)).conversations.edges.map((e) => e.node);
+    const kai = inbox.find((c) => c.otherParticipant.username === 'kai')!;
+    // His intro and his message: both unread (accepting marks nothing seen).
+    expect(kai).toMatchObject({ muted: true, unreadCount: 2 });
+    // Only theo's unread conversation counts: kai's is muted.
+    expect((await t.ok(InboxBadgeDocument, {}, maya)).inboxBadge).toMatchObject({ unreadConversationCount: 1, pendingRequestCount: 3 });
   });
 
   it('gives maya an open conversation with theo with one unread message', async () => {
     const maya = await logIn('maya');
     const inbox = await t.ok(InboxDocument, { first: 20 }, maya);
-    expect(inbox.conversations.edges).toHaveLength(1);
-    const conversation = inbox.conversations.edges[0].node;
-    expect(conversation.otherParticipant.username).toBe('theo');
+    expect(inbox.conversations.edges.map((e) => e.node.otherParticipant.username).sort()).toEqual(['kai', 'theo']);
+    const conversation = inbox.conversations.edges.find((e) => e.node.otherParticipant.username === 'theo')!.node;
     expect(conversation.isRequest).toBe(false);
     expect(conversation.unreadCount).toBe(1);
     expect(conversation.lastMessage?.text).toBe('Also: any tips for the approach?');
