@@ -20,6 +20,7 @@ import { NotificationsService } from './modules/notifications/notifications.serv
 import { BadgeService } from './modules/notifications/badge.service';
 import { BadgeFeed } from './modules/notifications/badge-feed';
 import { RequestsService } from './modules/requests/requests.service';
+import { RequestSendService } from './modules/requests/request-send.service';
 import { RequestTriageService } from './modules/requests/triage.service';
 
 export interface ServiceDeps {
@@ -54,11 +55,12 @@ export function createServices(deps: ServiceDeps) {
   // Reports, follows and bulk request actions (AccountRateLimit).
   const limits = new AccountLimits(pool, config.limits);
   const notifications = new NotificationsService(dataSource, events, clock);
-  const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, notifications, events);
+  const requests = new RequestsService(dataSource, clock, relationships, conversations, notifications, events);
+  const requestSend = new RequestSendService(dataSource, config, clock, conversations, messages, notifications, events, requests);
   const triage = new RequestTriageService(dataSource, clock, relationships, events);
   const badge = new BadgeService(requests, conversations, notifications);
   const badgeFeed = new BadgeFeed(events, (userId) => badge.badge(userId), config.events.badgeCoalesceMs, deps.logger);
-  return { config, clock, auth, users, hiddenWords, relationships, events, eventVisibility, conversations, messages, bans, moderation, limits, notifications, requests, triage, badge, badgeFeed, pubsub: deps.pubsub, logger: deps.logger };
+  return { config, clock, auth, users, hiddenWords, relationships, events, eventVisibility, conversations, messages, bans, moderation, limits, notifications, requests, requestSend, triage, badge, badgeFeed, pubsub: deps.pubsub, logger: deps.logger };
 }
 
 export type Services = ReturnType<typeof createServices>;

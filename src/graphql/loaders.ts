@@ -16,7 +16,7 @@ type LoaderGroup = (services: Services, viewerId: string | null, opts: LoaderOpt
 const GROUPS = [
   (s: Services, _viewerId: string | null, o: LoaderOptions) => createUserLoaders(s.users, o),
   (s: Services, viewerId: string | null, o: LoaderOptions) => createRelationshipLoaders(s.relationships, viewerId, o),
-  (s: Services, viewerId: string | null, o: LoaderOptions) => createRequestLoaders(s.requests, s.users, viewerId, o),
+  (s: Services, viewerId: string | null, o: LoaderOptions) => createRequestLoaders(s.requests, s.requestSend, s.users, viewerId, o),
   (s: Services, viewerId: string | null, o: LoaderOptions) => createConversationLoaders(s.conversations, viewerId, o),
   (s: Services, viewerId: string | null, o: LoaderOptions) => createMessageLoaders(s.messages, viewerId, o),
 ] as const satisfies readonly LoaderGroup[];

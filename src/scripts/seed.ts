@@ -103,7 +103,7 @@ export async function seed(services: Services, dataSource: DataSource): Promise<
 
   // Requests (idempotent by clientMessageId: a repeat returns the same request).
   const request = (from: string, to: string, text: string) =>
-    services.requests.send(id(from), { recipientId: id(to), text, clientMessageId: `seed:${from}->${to}` });
+    services.requestSend.send(id(from), { recipientId: id(to), text, clientMessageId: `seed:${from}->${to}` });
 
   // The open conversation: theo's request, accepted, then a few messages.
   const theos = await request('theo', 'maya', 'Hi Maya! Saw your climbing video from Yosemite. Which route was that?');

@@ -37,7 +37,7 @@ export class RequestsResolver {
   @UseMiddleware(SendRateLimit)
   async sendMessageRequest(@Arg('input', () => SendMessageRequestInput) input: SendMessageRequestInput, @Ctx() ctx: Context) {
     if (!ctx.viewer) throw new AppError('UNAUTHENTICATED', 'Sign in to send messages');
-    return view(ctx, await ctx.services.requests.send(ctx.viewer.id, input));
+    return view(ctx, await ctx.services.requestSend.send(ctx.viewer.id, input));
   }
 
   @Mutation(() => Conversation, { description: 'Recipient only; accepting again returns the same conversation.' })
@@ -98,7 +98,7 @@ export class RequestsResolver {
 
   @Query(() => RequestQuota)
   requestQuota(@Ctx() ctx: Context) {
-    return ctx.services.requests.quota(requireViewer(ctx).id);
+    return ctx.services.requestSend.quota(requireViewer(ctx).id);
   }
 
   @FieldResolver(() => User)

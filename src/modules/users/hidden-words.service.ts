@@ -13,7 +13,7 @@ interface Entry {
 
 /**
  * An account's hidden words (SPEC §8). The list is read by the send itself, with its other
- * facts (requests.service.ts SEND_FACTS); this service only keeps it.
+ * facts (requests/send-facts.ts SEND_FACTS); this service only keeps it.
  */
 export class HiddenWordsService {
   constructor(
