@@ -31,6 +31,10 @@ const envSchema = z.object({
   NEW_ACCOUNT_HOURS: intVar(72, 0),
   REPORT_BAN_THRESHOLD: intVar(5, 1),
   EVENT_RETENTION_DAYS: intVar(30, 1),
+  UNSEND_WINDOW_HOURS: intVar(24, 1),
+  EDIT_WINDOW_MINUTES: intVar(15, 1),
+  MAX_EDITS: intVar(5, 1),
+  SEALED_TEXT_RETENTION_DAYS: intVar(30, 1),
 
   MAX_BODY_BYTES: intVar(100 * 1024, 1024),
   MAX_WS_FRAME_BYTES: intVar(64 * 1024, 1024),
@@ -65,6 +69,8 @@ export interface Config {
   requests: { dailyLimit: number; ttlDays: number; newAccountHours: number };
   moderation: { reportBanThreshold: number };
   events: { retentionDays: number };
+  /** Unsend, edit and the moderators' sealed copies (issue 17). */
+  messageActions: { unsendWindowHours: number; editWindowMinutes: number; maxEdits: number; sealedRetentionDays: number };
   limits: {
     maxBodyBytes: number;
     maxWsFrameBytes: number;
@@ -122,6 +128,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     moderation: { reportBanThreshold: e.REPORT_BAN_THRESHOLD },
     events: { retentionDays: e.EVENT_RETENTION_DAYS },
+    messageActions: {
+      unsendWindowHours: e.UNSEND_WINDOW_HOURS,
+      editWindowMinutes: e.EDIT_WINDOW_MINUTES,
+      maxEdits: e.MAX_EDITS,
+      sealedRetentionDays: e.SEALED_TEXT_RETENTION_DAYS,
+    },
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxWsFrameBytes: e.MAX_WS_FRAME_BYTES,

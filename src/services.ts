@@ -12,6 +12,8 @@ import { RelationshipsService } from './modules/relationships/relationships.serv
 import { EventsService } from './modules/notifications/events.service';
 import { ConversationsService } from './modules/conversations/conversations.service';
 import { MessagesService } from './modules/messages/messages.service';
+import { MessageActionsService } from './modules/messages/message-actions.service';
+import { SealedTextsService } from './modules/messages/sealed-texts.service';
 import { BansService } from './modules/moderation/bans.service';
 import { ModerationService } from './modules/moderation/moderation.service';
 import { NotificationsService } from './modules/notifications/notifications.service';
@@ -48,7 +50,14 @@ export function createServices(deps: ServiceDeps) {
   const notifications = new NotificationsService(dataSource, events, clock);
   const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, notifications, events);
   const badge = new BadgeService(requests, conversations, notifications);
-  return { config, clock, auth, users, hiddenWords, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
+  const messageActions = new MessageActionsService(dataSource, { clock, events, conversations, messages, settings: config.messageActions });
+  // An intro's text lives in its request too; unsending a pending intro withdraws the request.
+  messageActions.onIntroChanged((tx, change) => requests.introChangedInTx(tx, change));
+  const sealedTexts = new SealedTextsService(dataSource, clock);
+  return {
+    config, clock, auth, users, hiddenWords, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge,
+    messageActions, sealedTexts, pubsub: deps.pubsub, logger: deps.logger,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;
