@@ -5,7 +5,9 @@
  *   alice and bob sign up → bob listens for requests, alice for acceptance and seen
  *   receipts → alice sends a request → bob opens his Requests folder and accepts → they
  *   exchange messages → bob marks the conversation seen → alice gets the seen receipt →
- *   bob catches up with events(after) from the last cursor it handled live.
+ *   bob replies to a message, reacts to another; alice edits one and unsends a slip, each
+ *   heard live by the other → bob catches up with events(after) from the last cursor it
+ *   handled live.
  *
  * With the server's default NEW_ACCOUNT_HOURS (72), a request from a brand-new account is
  * filtered into bob's hidden requests (no notification, no subscription event); the
@@ -27,6 +29,12 @@ import {
   ClientOnMessageRequestAcceptedDocument,
   ClientOnMessageRequestReceivedDocument,
   ClientOnMessageSeenDocument,
+  ClientOnMessageEditedDocument,
+  ClientOnMessageReactionDocument,
+  ClientOnMessageUnsentDocument,
+  ClientEditMessageDocument,
+  ClientReactToMessageDocument,
+  ClientUnsendMessageDocument,
   ClientProfileDocument,
   ClientSendMessageDocument,
   ClientSendMessageRequestDocument,
@@ -89,11 +97,14 @@ async function main(): Promise<void> {
     const bobMessages = bob.subscribe(ClientOnMessageReceivedDocument, {});
     const aliceAccepted = alice.subscribe(ClientOnMessageRequestAcceptedDocument);
     const aliceSeen = alice.subscribe(ClientOnMessageSeenDocument, {});
+    const aliceReactions = alice.subscribe(ClientOnMessageReactionDocument, {});
+    const bobEdited = bob.subscribe(ClientOnMessageEditedDocument, {});
+    const bobUnsent = bob.subscribe(ClientOnMessageUnsentDocument, {});
     // graphql-ws has no "subscribed" acknowledgement; events that would race this are
     // recovered with events(after) below anyway.
     await new Promise((r) => setTimeout(r, 300));
-    say('bob', 'listening: messageRequestReceived, messageReceived');
-    say('alice', 'listening: messageRequestAccepted, messageSeen');
+    say('bob', 'listening: messageRequestReceived, messageReceived, messageEdited, messageUnsent');
+    say('alice', 'listening: messageRequestAccepted, messageSeen, messageReaction');
 
     heading(`alice opens @${bobName}'s profile`);
     const profile = await alice.request(ClientProfileDocument, { username: bobName });
@@ -181,6 +192,31 @@ async function main(): Promise<void> {
     } else say('alice', 'no live messageSeen event in time');
     const after = await alice.request(ClientMessagesDocument, { conversationId, last: 20 });
     for (const { node } of after.messages.edges) say('alice', `  ${describeMessage(node)}`);
+
+    heading('bob replies and reacts; alice edits a message and unsends a slip');
+    const reply = await bob.request(ClientSendMessageDocument, {
+      input: { conversationId, text: 'Enjoy it!', replyToId: m1.sendMessage.id, clientMessageId: `m4-${suffix}` },
+    });
+    say('bob', `replied ${quote(reply.sendMessage.text)} to ${quote(reply.sendMessage.replyTo?.text ?? '?')}`);
+    const reacted = await bob.request(ClientReactToMessageDocument, { messageId: m3.sendMessage.id, emoji: '🔥' });
+    say('bob', `reacted 🔥; reactions now ${reacted.reactToMessage.reactions.map((r) => `${r.emoji}×${r.count}`).join(' ')}`);
+    const reaction = await aliceReactions.next(LIVE_TIMEOUT_MS).catch(() => null);
+    if (reaction) say('alice', `<- messageReaction (cursor ${reaction.messageReaction.cursor}): ${reaction.messageReaction.emoji} on message ${short(reaction.messageReaction.message.id)}`);
+    const edited = await alice.request(ClientEditMessageDocument, { id: m3.sendMessage.id, text: 'Perfect, baking it on Saturday.' });
+    say('alice', `edited: ${quote(edited.editMessage.text)} (edited at ${time(edited.editMessage.editedAt!)})`);
+    const editEvent = await bobEdited.next(LIVE_TIMEOUT_MS).catch(() => null);
+    if (editEvent) say('bob', `<- messageEdited (cursor ${editEvent.messageEdited.cursor}): ${quote(editEvent.messageEdited.message.text)}`);
+    try {
+      await bob.request(ClientEditMessageDocument, { id: m3.sendMessage.id, text: 'Not yours to edit' });
+    } catch (err) {
+      if (!(err instanceof GraphQLRequestError)) throw err;
+      say('bob', `editing alice's message is refused: ${err.code}`);
+    }
+    const slip = await alice.request(ClientSendMessageDocument, { input: { conversationId, text: 'oops, wrong chat', clientMessageId: `m5-${suffix}` } });
+    const unsent = await alice.request(ClientUnsendMessageDocument, { id: slip.sendMessage.id });
+    say('alice', `unsent message ${short(unsent.unsendMessage.id)}: text now ${quote(unsent.unsendMessage.text)}, unsent ${unsent.unsendMessage.unsent}`);
+    const unsentEvent = await bobUnsent.next(LIVE_TIMEOUT_MS).catch(() => null);
+    if (unsentEvent) say('bob', `<- messageUnsent (cursor ${unsentEvent.messageUnsent.cursor}): message ${short(unsentEvent.messageUnsent.message.id)} shows "message unsent"`);
 
     heading('bob catches up with events(after), as a client does after a reconnect');
     // Every subscription payload carries its cursor; a client keeps the last one it handled.

@@ -47,6 +47,8 @@ export interface App {
   services: Services;
   /** Prunes the event log after EVENT_RETENTION_DAYS: at start, then hourly. */
   eventRetention: EventRetentionJob;
+  /** Purges moderators' sealed texts after SEALED_TEXT_RETENTION_DAYS, on the same schedule. */
+  sealedRetention: EventRetentionJob;
   schema: GraphQLSchema;
   /** This instance's Prometheus registry, served at GET /metrics. */
   metrics: Metrics;
@@ -81,6 +83,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   sources.bus = () => bus.status();
   const services = createServices({ dataSource, limitsPool: database.limitsPool, config, clock, pubsub: bus.pubsub, logger });
   const eventRetention = new EventRetentionJob(services.events, config.events.retentionDays, logger).start();
+  const sealedRetention = new EventRetentionJob(
+    services.sealedTexts,
+    config.messageActions.sealedRetentionDays,
+    logger,
+    undefined,
+    'sealed message texts',
+  ).start();
   const schema = await buildAppSchema();
   const production = config.env === 'production';
   // Same codes on HTTP and WebSocket; no "Did you mean" in production (see limits.ts).
@@ -323,6 +332,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     dataSource,
     services,
     eventRetention,
+    sealedRetention,
     schema,
     metrics,
     async listen(port = config.port, host = config.host) {
@@ -340,6 +350,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closed = true;
       await apollo.stop();
       await eventRetention.stop();
+      await sealedRetention.stop();
       wsServer.close();
       await bus.close();
       await database.close();

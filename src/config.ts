@@ -32,6 +32,10 @@ const envSchema = z.object({
   REPORT_BAN_THRESHOLD: intVar(5, 1),
   EVENT_RETENTION_DAYS: intVar(30, 1),
   INBOX_BADGE_COALESCE_MS: intVar(250, 0),
+  UNSEND_WINDOW_HOURS: intVar(24, 1),
+  EDIT_WINDOW_MINUTES: intVar(15, 1),
+  MAX_EDITS: intVar(5, 1),
+  SEALED_TEXT_RETENTION_DAYS: intVar(30, 1),
 
   MAX_BODY_BYTES: intVar(100 * 1024, 1024),
   MAX_WS_FRAME_BYTES: intVar(64 * 1024, 1024),
@@ -70,6 +74,8 @@ export interface Config {
   moderation: { reportBanThreshold: number };
   /** badgeCoalesceMs: at most one inboxBadgeChanged per account per this window (0: one per event). */
   events: { retentionDays: number; badgeCoalesceMs: number };
+  /** Unsend, edit and the moderators' sealed copies (issue 17). */
+  messageActions: { unsendWindowHours: number; editWindowMinutes: number; maxEdits: number; sealedRetentionDays: number };
   limits: {
     maxBodyBytes: number;
     maxWsFrameBytes: number;
@@ -133,6 +139,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     moderation: { reportBanThreshold: e.REPORT_BAN_THRESHOLD },
     events: { retentionDays: e.EVENT_RETENTION_DAYS, badgeCoalesceMs: e.INBOX_BADGE_COALESCE_MS },
+    messageActions: {
+      unsendWindowHours: e.UNSEND_WINDOW_HOURS,
+      editWindowMinutes: e.EDIT_WINDOW_MINUTES,
+      maxEdits: e.MAX_EDITS,
+      sealedRetentionDays: e.SEALED_TEXT_RETENTION_DAYS,
+    },
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxWsFrameBytes: e.MAX_WS_FRAME_BYTES,

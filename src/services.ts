@@ -14,6 +14,8 @@ import { EventsService } from './modules/notifications/events.service';
 import { EventVisibility } from './modules/notifications/event-visibility';
 import { ConversationsService } from './modules/conversations/conversations.service';
 import { MessagesService } from './modules/messages/messages.service';
+import { MessageActionsService } from './modules/messages/message-actions.service';
+import { SealedTextsService } from './modules/messages/sealed-texts.service';
 import { BansService } from './modules/moderation/bans.service';
 import { ModerationService } from './modules/moderation/moderation.service';
 import { NotificationsService } from './modules/notifications/notifications.service';
@@ -60,7 +62,14 @@ export function createServices(deps: ServiceDeps) {
   const triage = new RequestTriageService(dataSource, clock, relationships, events);
   const badge = new BadgeService(requests, conversations, notifications);
   const badgeFeed = new BadgeFeed(events, (userId) => badge.badge(userId), config.events.badgeCoalesceMs, deps.logger);
-  return { config, clock, auth, users, hiddenWords, relationships, events, eventVisibility, conversations, messages, bans, moderation, limits, notifications, requests, requestSend, triage, badge, badgeFeed, pubsub: deps.pubsub, logger: deps.logger };
+  const messageActions = new MessageActionsService(dataSource, { clock, events, conversations, messages, visibility: eventVisibility, settings: config.messageActions });
+  // An intro's text lives in its request too; unsending a pending intro withdraws the request.
+  messageActions.onIntroChanged((tx, change) => requests.introChangedInTx(tx, change));
+  const sealedTexts = new SealedTextsService(dataSource, clock);
+  return {
+    config, clock, auth, users, hiddenWords, relationships, events, eventVisibility, conversations, messages, bans, moderation, limits, notifications,
+    requests, requestSend, triage, badge, badgeFeed, messageActions, sealedTexts, pubsub: deps.pubsub, logger: deps.logger,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -3,6 +3,7 @@ import { Conversation } from '../modules/conversations/conversation.entity';
 import { ConversationMember } from '../modules/conversations/conversation-member.entity';
 import { Follow } from '../modules/relationships/follow.entity';
 import { Message } from '../modules/messages/message.entity';
+import { MessageReaction, MessageSealedText } from '../modules/messages/message-extras.entity';
 import { MessageRequest } from '../modules/requests/message-request.entity';
 import { MessagingBan } from '../modules/moderation/messaging-ban.entity';
 import { Notification } from '../modules/notifications/notification.entity';
@@ -26,4 +27,6 @@ export const entities = [
   Report,
   MessagingBan,
   HiddenWord,
+  MessageSealedText,
+  MessageReaction,
 ];

@@ -3,6 +3,7 @@ import { createUserLoaders } from '../modules/users/users.loaders';
 import { createRequestLoaders } from '../modules/requests/requests.loaders';
 import { createConversationLoaders } from '../modules/conversations/conversations.loaders';
 import { createMessageLoaders } from '../modules/messages/messages.loaders';
+import { createMessageActionLoaders } from '../modules/messages/message-actions.loaders';
 import type { Services } from '../services';
 
 export interface LoaderOptions {
@@ -19,6 +20,7 @@ const GROUPS = [
   (s: Services, viewerId: string | null, o: LoaderOptions) => createRequestLoaders(s.requests, s.requestSend, s.users, viewerId, o),
   (s: Services, viewerId: string | null, o: LoaderOptions) => createConversationLoaders(s.conversations, viewerId, o),
   (s: Services, viewerId: string | null, o: LoaderOptions) => createMessageLoaders(s.messages, viewerId, o),
+  (s: Services, viewerId: string | null, o: LoaderOptions) => createMessageActionLoaders(s.messageActions, s.sealedTexts, viewerId, o),
 ] as const satisfies readonly LoaderGroup[];
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -11,8 +11,24 @@ import { NotificationsResolver } from '../modules/notifications/notifications.re
 import { ModerationResolver } from '../modules/moderation/moderation.resolver';
 import { ConversationsResolver } from '../modules/conversations/conversations.resolver';
 import { MessagesResolver, SeenEventResolver } from '../modules/messages/messages.resolver';
+import { EventLogMessageResolver, MessageActionsResolver, ReactionEventResolver } from '../modules/messages/message-actions.resolver';
 
-export const resolvers = [UsersResolver, RelationshipsResolver, RequestsResolver, MessageButtonResolver, RequestTriageResolver, NotificationsResolver, ModerationResolver, ConversationsResolver, MessagesResolver, SeenEventResolver, HiddenWordsResolver] as const;
+export const resolvers = [
+  UsersResolver,
+  RelationshipsResolver,
+  RequestsResolver,
+  MessageButtonResolver,
+  RequestTriageResolver,
+  NotificationsResolver,
+  ModerationResolver,
+  ConversationsResolver,
+  MessagesResolver,
+  SeenEventResolver,
+  HiddenWordsResolver,
+  MessageActionsResolver,
+  ReactionEventResolver,
+  EventLogMessageResolver,
+] as const;
 
 let cached: Promise<GraphQLSchema> | null = null;
 

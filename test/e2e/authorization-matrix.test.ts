@@ -1,5 +1,6 @@
 import { getNamedType, isInputObjectType, type GraphQLArgument, type GraphQLField, type GraphQLInputType } from 'graphql';
 import { startTestApp, codeOf, type TestApp, type TestUser } from '../support/app';
+import { until } from '../support/until';
 import { AcceptMessageRequestDocument, DeleteMessageRequestDocument, NotificationsDocument, SendMessageDocument, SendMessageRequestDocument } from '../generated/graphql';
 
 /**
@@ -49,7 +50,9 @@ async function snapshot(): Promise<string> {
       (SELECT string_agg(concat_ws(':', id, status, deleted_at, accepted_at), ',' ORDER BY id) FROM message_requests),
       (SELECT string_agg(concat_ws(':', id, status, last_seq), ',' ORDER BY id) FROM conversations),
       (SELECT string_agg(concat_ws(':', conversation_id, user_id, in_inbox, last_read_seq, muted), ',' ORDER BY conversation_id, user_id) FROM conversation_members),
-      (SELECT string_agg(concat_ws(':', id, seen_at), ',' ORDER BY id) FROM messages),
+      (SELECT string_agg(concat_ws(':', id, seen_at, md5(text), edit_count, unsent_at, reply_to_id), ',' ORDER BY id) FROM messages),
+      (SELECT string_agg(concat_ws(':', message_id, user_id, emoji), ',' ORDER BY message_id, user_id) FROM message_reactions),
+      (SELECT count(*) FROM message_sealed_texts),
       (SELECT string_agg(concat_ws(':', id, read_at), ',' ORDER BY id) FROM notifications),
       (SELECT count(*) FROM events),
       (SELECT string_agg(concat_ws(':', id, status), ',' ORDER BY id) FROM reports),
@@ -98,6 +101,10 @@ const CASES: Record<string, Case> = {
     variables: () => ({ id: ids.conversation, m: ids.message }),
     code: 'NOT_FOUND',
   },
+  editMessage: { query: 'mutation($id: ID!) { editMessage(id: $id, text: "intrusion") { id text } }', variables: () => ({ id: ids.message }), code: 'NOT_FOUND' },
+  unsendMessage: { query: 'mutation($id: ID!) { unsendMessage(id: $id) { id text } }', variables: () => ({ id: ids.message }), code: 'NOT_FOUND' },
+  reactToMessage: { query: 'mutation($id: ID!) { reactToMessage(messageId: $id, emoji: "👍") { id text } }', variables: () => ({ id: ids.message }), code: 'NOT_FOUND' },
+  removeReaction: { query: 'mutation($id: ID!) { removeReaction(messageId: $id) { id text } }', variables: () => ({ id: ids.message }), code: 'NOT_FOUND' },
   deleteConversation: { query: 'mutation($id: ID!) { deleteConversation(id: $id) }', variables: () => ({ id: ids.conversation }), code: 'NOT_FOUND' },
   muteConversation: { query: 'mutation($id: ID!) { muteConversation(id: $id) { id muted } }', variables: () => ({ id: ids.conversation }), code: 'NOT_FOUND' },
   unmuteConversation: { query: 'mutation($id: ID!) { unmuteConversation(id: $id) { id muted } }', variables: () => ({ id: ids.conversation }), code: 'NOT_FOUND' },
@@ -116,7 +123,7 @@ const CASES: Record<string, Case> = {
 // Operations whose id is a public account id (anyone may act on any account), checked
 // separately below: they must not reveal the pair's text.
 const PUBLIC_USER_ID_OPERATIONS = new Set(['follow', 'unfollow', 'blockUser', 'unblockUser', 'sendMessageRequest']);
-const SUBSCRIPTIONS = new Set(['messageReceived', 'messageSeen']);
+const SUBSCRIPTIONS = new Set(['messageReceived', 'messageSeen', 'messageUnsent', 'messageEdited', 'messageReaction']);
 
 function takesId(field: GraphQLField<unknown, unknown>): boolean {
   const seen = new Set<string>();
@@ -181,6 +188,39 @@ describe('authorization matrix', () => {
     expect(seen.events).toEqual([]);
     expect(JSON.stringify([received.errors, seen.errors])).not.toContain(SECRET);
     for (const s of [received, seen, ownReceived, aliceReceived, bobSeen]) await s.close();
+  });
+
+  it('edits, unsends and reactions in another pair’s conversation reach none of mallory’s subscriptions', async () => {
+    const names = ['messageEdited', 'messageUnsent', 'messageReaction'];
+    // One at a time, once the last test's streams have ended: t.subscribe waits for the
+    // listener count to rise.
+    await until('earlier subscriptions to end', () => t.app.services.events.listenerCount() === 0);
+    const mallorys = [];
+    const bobs = [];
+    for (const n of names) {
+      mallorys.push(await t.subscribe(`subscription($id: ID) { ${n}(conversationId: $id) { cursor message { text } } }`, { id: ids.conversation }, mallory.token));
+      bobs.push(await t.subscribe(`subscription($id: ID) { ${n}(conversationId: $id) { cursor } }`, { id: ids.conversation }, bob.token));
+    }
+    const msg = await t.ok(SendMessageDocument, { input: { conversationId: ids.conversation, text: `${SECRET} to change` } }, alice.token);
+    await t.ok('mutation($id: ID!) { editMessage(id: $id, text: "SECRET-between-alice-and-bob edited") { id } }', { id: msg.sendMessage.id }, alice.token);
+    await bobs[0].next();
+    await t.ok('mutation($id: ID!) { reactToMessage(messageId: $id, emoji: "👍") { id } }', { id: msg.sendMessage.id }, bob.token);
+    await bobs[2].next();
+    await t.ok('mutation($id: ID!) { unsendMessage(id: $id) { id } }', { id: msg.sendMessage.id }, alice.token);
+    await bobs[1].next();
+    // Proof mallory's sockets work: her own conversation's edit arrives.
+    const x = await t.makeUser();
+    const r = await t.ok(SendMessageRequestDocument, { input: { recipientId: mallory.id, text: 'hi again' } }, x.token);
+    const own = await t.ok(AcceptMessageRequestDocument, { id: r.sendMessageRequest.id }, mallory.token);
+    const ownEdited = await t.subscribe('subscription { messageEdited { message { text } } }', {}, mallory.token);
+    const mine = await t.ok(SendMessageDocument, { input: { conversationId: own.acceptMessageRequest.id, text: 'draft' } }, x.token);
+    await t.ok('mutation($id: ID!) { editMessage(id: $id, text: "final") { id } }', { id: mine.sendMessage.id }, x.token);
+    expect(await ownEdited.next()).toEqual({ messageEdited: { message: { text: 'final' } } });
+    for (const s of mallorys) {
+      expect(s.events).toEqual([]);
+      expect(JSON.stringify(s.errors)).not.toContain(SECRET);
+    }
+    for (const s of [...mallorys, ...bobs, ownEdited]) await s.close();
   });
 
   it('public-account operations reveal nothing of the pair', async () => {

@@ -2,7 +2,9 @@ import { codeOf, startTestApp, type TestApp, type TestUser } from '../support/ap
 import { openConversation } from '../support/conversations';
 import {
   BlockUserDocument,
+  EditMessageDocument,
   EventsDocument,
+  ReactToMessageDocument,
   InboxBadgeDocument,
   MarkConversationSeenDocument,
   OnInboxBadgeChangedDocument,
@@ -130,6 +132,19 @@ describe('events(after:) drops across a block exactly what live delivery drops',
     await t.ok(BlockUserDocument, { userId: a.id }, b.token);
     const after = (await t.ok(EventsDocument, { after: start }, b.token)).events;
     expect(after.map((e) => e.type)).toEqual(['INBOX_BADGE_CHANGED', 'INBOX_BADGE_CHANGED']);
+  });
+
+  it('reactions and edits from a partner the viewer has since blocked are not in the catch-up either', async () => {
+    const [a, b] = [await t.makeUser(), await t.makeUser()];
+    const conversationId = await openConversation(t, b, a);
+    const mine = (await t.ok(SendMessageDocument, { input: { conversationId, text: 'my message' } }, b.token)).sendMessage;
+    const theirs = (await t.ok(SendMessageDocument, { input: { conversationId, text: 'their mesage' } }, a.token)).sendMessage;
+    const start = (await t.ok(EventsDocument, {}, b.token)).events.at(-1)?.cursor ?? null;
+    await t.ok(ReactToMessageDocument, { messageId: mine.id, emoji: '👍' }, a.token);
+    await t.ok(EditMessageDocument, { id: theirs.id, text: 'their message' }, a.token);
+    expect((await t.ok(EventsDocument, { after: start }, b.token)).events.map((e) => e.type)).toEqual(['MESSAGE_REACTION', 'MESSAGE_EDITED']);
+    await t.ok(BlockUserDocument, { userId: a.id }, b.token);
+    expect((await t.ok(EventsDocument, { after: start }, b.token)).events.map((e) => e.type)).toEqual(['INBOX_BADGE_CHANGED']);
   });
 
   it('a run of hidden events longer than a page does not end the catch-up early', async () => {

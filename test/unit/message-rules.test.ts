@@ -28,6 +28,10 @@ describe('sendMessage rules', () => {
     ['4000 emoji', { text: '🙂'.repeat(4000) }, 'ALLOWED'],
     ['only spaces', { text: '  \n ' }, 'BAD_USER_INPUT'],
     ['a NUL', { text: 'a\u0000' }, 'BAD_USER_INPUT'],
+    ['a reply to a message of this conversation', { replyFound: true }, 'ALLOWED'],
+    ['a reply to a message not found here (another conversation, unsent, hidden)', { replyFound: false }, 'NOT_FOUND'],
+    ['a reply not found in a pending request: the request answers first', { replyFound: false, conversationOpen: false }, 'REQUEST_PENDING'],
+    ['a reply not found across a block: the block answers first', { replyFound: false, relationship: { aBlocksB: false, bBlocksA: true } }, 'RECIPIENT_UNAVAILABLE'],
   ])('%s → %s', (_n, over, expected) => {
     expect(code(base(over))).toBe(expected);
   });

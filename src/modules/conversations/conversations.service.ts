@@ -12,11 +12,11 @@ import { Conversation, ConversationStatus } from './conversation.entity';
  * "Unread" everywhere: messages from the other participant past the member's read pointer.
  * `seen_at IS NULL` never changes the answer (seen_at is only ever set at or below the
  * reader's pointer) but lets PostgreSQL use the small partial index messages_unseen_idx
- * instead of walking a long history.
+ * instead of walking a long history. An unsent message is no longer unread (issue 17).
  */
 const UNREAD_MESSAGES = `messages msg
    WHERE msg.conversation_id = m.conversation_id AND msg.sender_id = m.other_user_id
-     AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL AND msg.hidden_for IS DISTINCT FROM m.user_id`;
+     AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL AND msg.hidden_for IS DISTINCT FROM m.user_id AND msg.unsent_at IS NULL`;
 
 /** The columns fromRow reads. */
 const CONVERSATION_COLUMNS = 'id, user_low_id, user_high_id, status, last_seq, last_message_id, last_message_at, opened_at, created_at';
@@ -205,6 +205,7 @@ export class ConversationsService {
          FROM conversation_members m
          LEFT JOIN messages msg ON msg.conversation_id = m.conversation_id AND msg.sender_id = m.other_user_id
                                AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL AND msg.hidden_for IS DISTINCT FROM m.user_id
+                               AND msg.unsent_at IS NULL
         WHERE m.user_id = $1 AND m.conversation_id = ANY($2::uuid[])
         GROUP BY m.conversation_id, m.muted`,
       [viewerId, ids],

@@ -18,6 +18,8 @@ export interface SendMessageFacts {
   conversationOpen: boolean;
   recipientPolicy: 'EVERYONE' | 'FOLLOWING' | 'NOBODY' | null;
   text: string;
+  /** replyToId names a message of this conversation the sender can see, not unsent (true when there is none). */
+  replyFound?: boolean;
 }
 
 export type SendMessageVerdict =
@@ -72,6 +74,8 @@ export function evaluateSendMessage(facts: SendMessageFacts): SendMessageVerdict
   if (!facts.conversationOpen) {
     return { allowed: false, code: 'REQUEST_PENDING', message: 'You can send more messages once your request is accepted', extensions: {} };
   }
+  // Another conversation's message, or one gone, is as if it did not exist.
+  if (facts.replyFound === false) return { allowed: false, code: 'NOT_FOUND', message: 'The message replied to was not found', extensions: { field: 'replyToId' } };
   const problem = checkMessageText(facts.text, MAX_MESSAGE_TEXT);
   if (problem) return { allowed: false, code: 'BAD_USER_INPUT', message: TEXT_PROBLEMS[problem], extensions: { field: 'text' } };
   return { allowed: true };

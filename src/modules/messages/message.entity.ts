@@ -26,7 +26,7 @@ export class Message {
   @Column({ name: 'sender_id', type: 'uuid' })
   senderId: string;
 
-  @Field()
+  @Field({ description: 'Empty once the message is unsent (see unsentAt).' })
   @Column({ type: 'text' })
   text: string;
 
@@ -49,4 +49,24 @@ export class Message {
   /** When the recipient's read pointer passed this message (never set for a pending request). */
   @Column({ name: 'seen_at', type: 'timestamptz', nullable: true })
   seenAt: Date | null;
+
+  /**
+   * The message this one answers, in the same conversation (checked by the send statement).
+   * Messages are never deleted (an unsend leaves a tombstone), so the reference holds.
+   */
+  @Column({ name: 'reply_to_id', type: 'uuid', nullable: true })
+  replyToId: string | null;
+
+  /** Last edit (message-edits.service.ts); earlier texts are sealed for moderators. */
+  @Field(() => Date, { nullable: true, description: 'When the sender last edited it; null if never.' })
+  @Column({ name: 'edited_at', type: 'timestamptz', nullable: true })
+  editedAt: Date | null;
+
+  @Column({ name: 'edit_count', type: 'int', default: 0 })
+  editCount: number;
+
+  /** Unsent for everyone (unsend.service.ts): `text` is then '' and the text sealed for moderators. */
+  @Field(() => Date, { nullable: true, description: 'When the sender unsent it for everyone; the text is then empty (a tombstone).' })
+  @Column({ name: 'unsent_at', type: 'timestamptz', nullable: true })
+  unsentAt: Date | null;
 }

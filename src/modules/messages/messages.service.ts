@@ -30,12 +30,15 @@ export interface AppendMessage {
   text: string;
   clientMessageId: string | null;
   now: Date;
+  /** sendMessage only: the message answered, checked by its statement (same conversation, visible, not unsent). */
+  replyToId?: string | null;
 }
 
 export interface SendMessage {
   conversationId: string;
   text: string;
   clientMessageId?: string | null;
+  replyToId?: string | null;
 }
 
 /** Payloads of the event log carry ids only; subscribers re-read what they may see. */
@@ -60,6 +63,7 @@ interface SendFactsRow {
   a_blocks_b: boolean;
   b_blocks_a: boolean;
   repeated: boolean;
+  reply_found: boolean;
 }
 
 interface SendFacts {
@@ -69,6 +73,7 @@ interface SendFacts {
   relationship: SendMessageFacts['relationship'];
   /** The sender already used this clientMessageId. */
   repeated: boolean;
+  replyFound: boolean;
 }
 
 export interface MessagesDeps {
@@ -166,11 +171,14 @@ export class MessagesService {
         if (key !== null && !isValidClientMessageId(key)) throw badInput(INVALID_CLIENT_MESSAGE_ID, 'clientMessageId');
         const recipientId = ConversationsService.otherParticipant(conversation, senderId);
         const now = this.deps.clock.now();
-        const append: AppendMessage = { conversationId: conversation.id, senderId, text: input.text, clientMessageId: key, now };
+        const replyToId = input.replyToId ?? null;
+        // Any id that is no message of this conversation is NOT_FOUND, malformed ones too.
+        if (replyToId !== null && !isUuid(replyToId)) throw notFound('The message replied to was not found');
+        const append: AppendMessage = { conversationId: conversation.id, senderId, text: input.text, clientMessageId: key, now, replyToId };
         // Read as the lock was taken; an accept in between only makes this a refusal
         // that a retry turns into a send (a conversation never goes back from OPEN).
         const conversationOpen = conversation.status === ConversationStatus.OPEN;
-        const { facts, message } = await this.sendInTx(tx, append, recipientId, conversationOpen && messageTextAcceptable(input.text), {
+        const { facts: { replyFound, ...facts }, message } = await this.sendInTx(tx, append, recipientId, conversationOpen && messageTextAcceptable(input.text), {
           senderInboxReturns: conversationOpen && !conversation.viewerInInbox,
         });
         // A repeat is the answer to the original send, whatever changed since. (When the
@@ -179,7 +187,7 @@ export class MessagesService {
           const replay = await this.replay(tx.manager, senderId, key!, conversation.id, input.text);
           if (replay) return replay;
         }
-        const verdict = evaluateSendMessage({ ...facts, conversationOpen, text: input.text });
+        const verdict = evaluateSendMessage({ ...facts, conversationOpen, replyFound, text: input.text });
         // A refusal rolls back what sendInTx appended.
         if (!verdict.allowed) throw new AppError(verdict.code, verdict.message, verdict.extensions);
         if (!message) throw new Error(`an allowed send appended nothing to conversation ${conversation.id}`);
@@ -217,23 +225,27 @@ export class MessagesService {
       // The sender had deleted the conversation: its own message brings it back to its inbox.
       if (opts.senderInboxReturns) this.deps.events.emit(tx, input.senderId, EventType.INBOX_BADGE_CHANGED, { conversationId: input.conversationId });
     }
-    const events = this.deps.events.inline(tx, 9, APPEND_LAST_CTE);
-    // $1–$6 are the append's (appendParams), $7 the recipient, $8 whether to append.
+    const events = this.deps.events.inline(tx, 10, APPEND_LAST_CTE);
+    // $1–$6 are the append's (appendParams), $7 the recipient, $8 whether to append, $9 the
+    // message replied to: the append happens only when it is one the sender can see in this
+    // conversation, not unsent (reply_found says which).
+    const replyFound = `($9::uuid IS NULL OR EXISTS (SELECT 1 FROM messages WHERE id = $9 AND conversation_id = $1 AND unsent_at IS NULL AND hidden_for IS DISTINCT FROM $4))`;
     const row = await preparedOne<SendFactsRow & { seq: string | null; event_seqs: string[] }>(
       tx.manager,
       'messages.send',
-      `WITH ${appendCtes('$8::boolean')}, ${events.ctes}
+      `WITH ${appendCtes(`$8::boolean AND ${replyFound}`, '$9')}, ${events.ctes}
        SELECT (SELECT seq FROM msg) AS seq, ${events.eventSeqs},
               (SELECT dm_policy FROM users WHERE id = $7) AS recipient_policy,
               (SELECT dm_policy FROM users WHERE id = $4) AS sender_policy,
               ban.until AS ban_until, ban.banned IS NOT NULL AS banned,
               EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $4 AND blocked_id = $7) AS a_blocks_b,
               EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $7 AND blocked_id = $4) AS b_blocks_a,
-              $6::text IS NOT NULL AND EXISTS (SELECT 1 FROM messages WHERE sender_id = $4 AND client_message_id = $6::text) AS repeated
+              $6::text IS NOT NULL AND EXISTS (SELECT 1 FROM messages WHERE sender_id = $4 AND client_message_id = $6::text) AS repeated,
+              ${replyFound} AS reply_found
          FROM (SELECT 1) one
          ${activeBanJoinSql('$4', '$2')}`,
       // A text that is not appended is not sent either: PostgreSQL refuses a NUL in any parameter.
-      [...appendParams(attempt ? input : { ...input, text: '' }, id), recipientId, attempt, ...events.params],
+      [...appendParams(attempt ? input : { ...input, text: '' }, id), recipientId, attempt, input.replyToId ?? null, ...events.params],
     );
     const facts: SendFacts = {
       recipientPolicy: row.recipient_policy ?? null,
@@ -241,6 +253,7 @@ export class MessagesService {
       senderBan: row.banned ? { until: row.ban_until ?? null } : null,
       relationship: { aBlocksB: row.a_blocks_b, bBlocksA: row.b_blocks_a },
       repeated: row.repeated,
+      replyFound: row.reply_found,
     };
     return { facts, message: row.seq === null ? null : this.posted(tx, events, row.event_seqs, messageOf(input, id, row.seq)) };
   }
@@ -324,7 +337,8 @@ export class MessagesService {
     const params: unknown[] = [[...new Set(conversationIds)], page.limit + 1, viewerId];
     if (cursor !== undefined) params.push(cursor);
     const rows: MessageRow[] = await this.dataSource.query(
-      `SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.text, m.client_message_id, m.created_at, m.seen_at
+      `SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.text, m.client_message_id, m.created_at, m.seen_at,
+              m.reply_to_id, m.edited_at, m.edit_count, m.unsent_at
          FROM unnest($1::uuid[]) WITH ORDINALITY AS wanted(id, i)
         CROSS JOIN LATERAL (
           SELECT * FROM messages
@@ -354,10 +368,15 @@ export class MessagesService {
     return this.justPosted.get(id) ?? load(id);
   }
 
-  async byIds(ids: readonly string[]): Promise<Message[]> {
+  /** Drops this instance's delivery copy of a message that changed (edited, unsent). */
+  forget(id: string): void {
+    this.justPosted.delete(id);
+  }
+
+  async byIds(ids: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<Message[]> {
     const valid = [...new Set(ids.filter(isUuid))];
     if (!valid.length) return [];
-    return this.dataSource.getRepository(Message).createQueryBuilder('m').where('m.id = ANY(:ids)', { ids: valid }).getMany();
+    return manager.getRepository(Message).createQueryBuilder('m').where('m.id = ANY(:ids)', { ids: valid }).getMany();
   }
 
   /**
@@ -432,13 +451,13 @@ const APPEND_LAST_CTE = 'members';
  * `members` (APPEND_LAST_CTE) is the last: events written in the same statement wait
  * for it (a deleteConversation holding a member row must not find the counters taken).
  */
-function appendCtes(when: string): string {
+function appendCtes(when: string, replyTo = 'NULL::uuid'): string {
   return `conv AS (
          UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $2, last_message_id = $3
           WHERE id = $1 AND ${when} RETURNING last_seq, status
        ), msg AS (
-         INSERT INTO messages (id, conversation_id, seq, sender_id, text, client_message_id, created_at)
-         SELECT $3, $1, conv.last_seq, $4, $5, $6, $2 FROM conv
+         INSERT INTO messages (id, conversation_id, seq, sender_id, text, client_message_id, created_at, reply_to_id)
+         SELECT $3, $1, conv.last_seq, $4, $5, $6, $2, ${replyTo} FROM conv
          RETURNING seq
        ), ${APPEND_LAST_CTE} AS (
          UPDATE conversation_members m SET activity_at = $2, in_inbox = (conv.status = 'OPEN') OR m.in_inbox
@@ -456,6 +475,10 @@ interface MessageRow {
   client_message_id: string | null;
   created_at: Date;
   seen_at: Date | null;
+  reply_to_id: string | null;
+  edited_at: Date | null;
+  edit_count: number;
+  unsent_at: Date | null;
 }
 
 function messageFromRow(row: MessageRow): Message {
@@ -468,6 +491,10 @@ function messageFromRow(row: MessageRow): Message {
     clientMessageId: row.client_message_id,
     createdAt: row.created_at,
     seenAt: row.seen_at,
+    replyToId: row.reply_to_id,
+    editedAt: row.edited_at,
+    editCount: row.edit_count,
+    unsentAt: row.unsent_at,
   });
 }
 
@@ -486,5 +513,9 @@ function messageOf(input: AppendMessage, id: string, seq: string): Message {
     client_message_id: input.clientMessageId,
     created_at: input.now,
     seen_at: null,
+    reply_to_id: input.replyToId ?? null,
+    edited_at: null,
+    edit_count: 0,
+    unsent_at: null,
   });
 }

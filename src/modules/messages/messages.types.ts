@@ -22,6 +22,8 @@ export class SendMessageInput {
   text: string;
   @Field(() => String, { nullable: true, description: 'Up to 64 characters; repeating it returns the same message and writes nothing.' })
   clientMessageId?: string | null;
+  @Field(() => ID, { nullable: true, description: 'A message of the same conversation this one answers; any other id is NOT_FOUND.' })
+  replyToId?: string | null;
 }
 
 export const MessageConnection = ConnectionType(Message);

@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { requireViewer, type Context } from '../../graphql/context';
 import { Message } from '../messages/message.entity';
+import { SealedMessageText } from '../messages/message-actions.types';
 import { Role, User } from '../users/user.entity';
 import { ReportRateLimit } from '../../graphql/account-rate-limit.middleware';
 import { CONTEXT_RADIUS } from './moderation.service';
@@ -63,6 +64,18 @@ export class ModerationResolver {
     if (!(await isModerator(ctx))) return [];
     if (report.context) return report.context;
     return (await ctx.services.moderation.contextOf([report])).get(report.id) ?? [];
+  }
+
+  @FieldResolver(() => [SealedMessageText], {
+    description:
+      'Moderators only (empty for everyone else): for the reported message and its context, the texts their senders unsent or edited away, oldest first, while kept (SEALED_TEXT_RETENTION_DAYS; longer while the report is open).',
+    complexity: ({ childComplexity }) => 1 + (2 * CONTEXT_RADIUS + 1) * childComplexity,
+  })
+  async sealedTexts(@Root() report: ReportView, @Ctx() ctx: Context): Promise<SealedMessageText[]> {
+    if (!(await isModerator(ctx))) return [];
+    const context = report.context ?? (await ctx.services.moderation.contextOf([report])).get(report.id) ?? [];
+    const perMessage = await Promise.all(context.map((m) => ctx.loaders.sealedTextsByMessageId.load(m.id)));
+    return perMessage.flat().sort((a, b) => a.sealedAt.getTime() - b.sealedAt.getTime());
   }
 
   @FieldResolver(() => ReportAction, { nullable: true, description: 'Moderators only; null for everyone else.' })

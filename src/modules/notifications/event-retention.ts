@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
-import type { EventsService } from './events.service';
+/** What a retention job prunes: the event log (EventsService), moderators' sealed texts. */
+export interface Prunable {
+  prune(retentionDays: number): Promise<number>;
+}
 
 /** How often the app prunes its event log (it also prunes once at start). */
 export const EVENT_RETENTION_INTERVAL_MS = 60 * 60 * 1000;
@@ -20,10 +23,12 @@ export class EventRetentionJob {
   lastDeleted = 0;
 
   constructor(
-    private readonly events: EventsService,
+    private readonly events: Prunable,
     private readonly retentionDays: number,
     private readonly logger: Logger,
     private readonly intervalMs: number = EVENT_RETENTION_INTERVAL_MS,
+    /** For the logs: what is pruned. */
+    private readonly what: string = 'events',
   ) {}
 
   start(): this {
@@ -42,12 +47,12 @@ export class EventRetentionJob {
       .prune(this.retentionDays)
       .then(
         (deleted) => {
-          if (deleted > 0) this.logger.info({ deleted, retentionDays: this.retentionDays }, 'pruned old events');
+          if (deleted > 0) this.logger.info({ deleted, retentionDays: this.retentionDays }, `pruned old ${this.what}`);
           return deleted;
         },
         (err: Error) => {
           // The database may be briefly unreachable; the next run catches up.
-          this.logger.warn({ err: err.message }, 'event pruning failed; will retry');
+          this.logger.warn({ err: err.message }, `${this.what} pruning failed; will retry`);
           return 0;
         },
       )

@@ -28,6 +28,10 @@ function eventActor(viewerId: string, event: UserEvent, request: RequestParties 
       return typeof p.senderId === 'string' ? p.senderId : DROP;
     case EventType.MESSAGE_SEEN:
       return typeof p.readerId === 'string' ? p.readerId : DROP;
+    case EventType.MESSAGE_UNSENT:
+    case EventType.MESSAGE_EDITED:
+    case EventType.MESSAGE_REACTION:
+      return typeof p.actorId === 'string' ? p.actorId : DROP;
     default:
       return null;
   }

@@ -13,6 +13,10 @@ export enum EventType {
   MESSAGE_RECEIVED = 'MESSAGE_RECEIVED',
   MESSAGE_SEEN = 'MESSAGE_SEEN',
   INBOX_BADGE_CHANGED = 'INBOX_BADGE_CHANGED',
+  /** Payloads carry ids only (conversationId, messageId, actorId; emoji for a reaction), never text. */
+  MESSAGE_UNSENT = 'MESSAGE_UNSENT',
+  MESSAGE_EDITED = 'MESSAGE_EDITED',
+  MESSAGE_REACTION = 'MESSAGE_REACTION',
 }
 
 interface PendingEvent {

@@ -62,6 +62,8 @@ export class NotificationsResolver {
         upToMessageId: p.upToMessageId ?? null,
         readerId: p.readerId ?? null,
         seenAt: p.seenAt ? new Date(p.seenAt) : null,
+        actorId: p.actorId ?? null,
+        emoji: p.emoji ?? null,
       };
     });
   }

@@ -53,6 +53,8 @@ export class EventLogEntry {
   @Field(() => ID, { nullable: true, description: 'MESSAGE_SEEN: the last message the reader has seen.' }) upToMessageId: string | null;
   @Field(() => ID, { nullable: true, description: 'MESSAGE_SEEN: who read.' }) readerId: string | null;
   @Field(() => Date, { nullable: true }) seenAt: Date | null;
+  @Field(() => ID, { nullable: true, description: 'MESSAGE_UNSENT, MESSAGE_EDITED, MESSAGE_REACTION: who acted.' }) actorId: string | null;
+  @Field(() => String, { nullable: true, description: 'MESSAGE_REACTION: the emoji set; null when a reaction was removed.' }) emoji: string | null;
 }
 
 /**

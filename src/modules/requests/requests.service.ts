@@ -6,6 +6,7 @@ import { createdAtCursor, newestFirstPage, pageRequest, toConnection, type Conne
 import type { Clock } from '../../lib/clock';
 import { isUuid } from '../../lib/ids';
 import type { ConversationsService } from '../conversations/conversations.service';
+import type { IntroChange } from '../messages/message-actions.service';
 import { EventType, type EventsService } from '../notifications/events.service';
 import { NotificationType } from '../notifications/notification.entity';
 import type { NotificationsService } from '../notifications/notifications.service';
@@ -136,11 +137,34 @@ export class RequestsService {
       if (request.status !== StoredRequestStatus.PENDING || request.expiresAt <= now) {
         throw badInput('Only a pending request can be withdrawn', 'id');
       }
-      await tx.manager.update(MessageRequest, { id: request.id }, { status: StoredRequestStatus.WITHDRAWN });
-      await this.notifications.removeForRequestInTx(tx, request.id);
-      if (!request.hidden && !request.deletedAt) this.events.emit(tx, request.recipientId, EventType.INBOX_BADGE_CHANGED, {});
+      await this.withdrawInTx(tx, request);
       return { ...request, status: StoredRequestStatus.WITHDRAWN };
     });
+  }
+
+  /** A pending request leaves the recipient's folder and badge (call under the pair's lock, the row locked). */
+  private async withdrawInTx(tx: Tx, request: MessageRequest): Promise<void> {
+    await tx.manager.update(MessageRequest, { id: request.id }, { status: StoredRequestStatus.WITHDRAWN });
+    await this.notifications.removeForRequestInTx(tx, request.id);
+    if (!request.hidden && !request.deletedAt) this.events.emit(tx, request.recipientId, EventType.INBOX_BADGE_CHANGED, {});
+  }
+
+  /**
+   * An intro was edited or unsent (MessageActionsService, under the pair's lock): the
+   * request's copy of its text follows, so no request view shows a text its sender took
+   * back. Unsending the intro of the sender's own pending request withdraws it, exactly as
+   * withdrawMessageRequest does.
+   */
+  async introChangedInTx(tx: Tx, change: IntroChange): Promise<void> {
+    const [rows]: [Array<{ id: string }>, number] = await tx.manager.query(
+      `UPDATE message_requests SET text = $2 WHERE message_id = $1 RETURNING id`,
+      [change.messageId, change.text],
+    );
+    if (!change.unsent || rows.length === 0) return;
+    const request = await tx.manager.findOneBy(MessageRequest, { id: rows[0].id });
+    if (request && request.senderId === change.actorId && request.status === StoredRequestStatus.PENDING && request.expiresAt > change.now) {
+      await this.withdrawInTx(tx, request);
+    }
   }
 
   // ---- reading -------------------------------------------------------------------------
