@@ -8,6 +8,7 @@ import { MessagingBan } from '../modules/moderation/messaging-ban.entity';
 import { Notification } from '../modules/notifications/notification.entity';
 import { EventCounter, EventRecord } from '../modules/notifications/event.entity';
 import { Report } from '../modules/moderation/report.entity';
+import { RevokedToken } from '../modules/users/revoked-token.entity';
 import { User } from '../modules/users/user.entity';
 
 /** Entity classes, listed (not globbed) so the compiled and the TS CLI agree. */
@@ -24,4 +25,5 @@ export const entities = [
   EventCounter,
   Report,
   MessagingBan,
+  RevokedToken,
 ];

@@ -66,6 +66,13 @@ export class User {
   @Column({ name: 'dm_policy', type: 'varchar', length: 16 })
   directMessagePolicy: DirectMessagePolicy;
 
+  /**
+   * Tokens carry the epoch they were issued in; changePassword moves it on, and every
+   * token of an older epoch stops working (sessions.service.ts).
+   */
+  @Column({ name: 'session_epoch', type: 'integer', default: 0 })
+  sessionEpoch: number;
+
   @Field()
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
