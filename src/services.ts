@@ -7,6 +7,7 @@ import { Limiter } from './lib/rate-limit';
 import type { EventBus } from './graphql/pubsub';
 import { AuthService } from './modules/users/auth.service';
 import { UsersService } from './modules/users/users.service';
+import { SessionsService } from './modules/users/sessions.service';
 import { RelationshipsService } from './modules/relationships/relationships.service';
 import { EventsService } from './modules/notifications/events.service';
 import { ConversationsService } from './modules/conversations/conversations.service';
@@ -32,9 +33,15 @@ export function createServices(deps: ServiceDeps) {
   const { dataSource, config, clock } = deps;
   // Rate-limit counters commit asynchronously when the app gives their own pool (database.ts).
   const pool = deps.limitsPool ?? (dataSource.driver as unknown as { master: Pool }).master;
-  const auth = new AuthService(config.jwtSecret, config.tokenTtlHours);
-  const loginLimiter = new Limiter(pool, 'login', config.limits.loginFailuresPer15Min, 15 * 60);
-  const users = new UsersService(dataSource, auth, clock, loginLimiter, config.limits.loginFailuresPer15Min);
+  const auth = new AuthService(config.jwtSecret, config.tokenTtlSeconds);
+  const sessions = new SessionsService(dataSource, auth, deps.pubsub, config.tokenRecheckSeconds * 1000, deps.logger);
+  // Each attempt costs an argon2 hash: counted before it is spent (UsersService).
+  const accountLimits = {
+    logIn: new Limiter(pool, 'login', config.limits.loginFailuresPer15Min, 15 * 60),
+    logInPerIp: new Limiter(pool, 'login-ip', config.limits.loginAttemptsPerIpPer15Min, 15 * 60),
+    signUpPerIp: new Limiter(pool, 'signup-ip', config.limits.signUpsPerIpPerHour, 60 * 60),
+  };
+  const users = new UsersService(dataSource, auth, sessions, clock, accountLimits);
   const relationships = new RelationshipsService(dataSource, users);
   const events = new EventsService(dataSource, deps.pubsub, clock);
   const conversations = new ConversationsService(dataSource, { clock, events });
@@ -46,7 +53,7 @@ export function createServices(deps: ServiceDeps) {
   const notifications = new NotificationsService(dataSource, events, clock);
   const requests = new RequestsService(dataSource, config, clock, relationships, conversations, messages, notifications, events);
   const badge = new BadgeService(requests, conversations, notifications);
-  return { config, clock, auth, users, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
+  return { config, clock, auth, sessions, users, relationships, events, conversations, messages, bans, moderation, notifications, requests, badge, pubsub: deps.pubsub, logger: deps.logger };
 }
 
 export type Services = ReturnType<typeof createServices>;
