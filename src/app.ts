@@ -11,6 +11,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, type Do
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { DataSource } from 'typeorm';
+import type { PoolConfig } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { systemClock, type Clock } from './lib/clock';
@@ -23,7 +24,11 @@ import { createLoaders } from './graphql/loaders';
 import { jsonPostHandler } from './graphql/json-post';
 import { checkCost, limitAwareFormatError, limitRules, parseAndValidate } from './graphql/limits';
 import { createMetrics, secondsSince, type Metrics } from './graphql/metrics';
-import { AuthService } from './modules/users/auth.service';
+import { AuthService, type TokenClaims } from './modules/users/auth.service';
+import type { SessionState } from './modules/users/sessions.service';
+import { SocketSessions } from './graphql/socket-sessions';
+import { SocketSlots } from './db/socket-slots';
+import { clientKey } from './lib/ip';
 import { createServices, type Services } from './services';
 import type { Context, Viewer } from './graphql/context';
 import { transformAsyncIterable } from './lib/async-iterable';
@@ -58,6 +63,7 @@ export interface App {
 
 type SocketExtra = {
   viewer?: Viewer;
+  session?: TokenClaims;
   subscriptions?: Set<string>;
   /** Per operation id: when it started and what it is, for the metrics. */
   started?: Map<string, { at: bigint; operation: string | null; type: string | null }>;
@@ -112,14 +118,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Introspection off in production on both paths (Apollo adds this rule over HTTP).
   const wsExtraRules = config.introspection ? [] : [NoSchemaIntrospectionCustomRule];
 
-  // Synchronous for a token seen before (nearly every request): no promise to wait on.
-  const viewerFrom = (header: unknown): Viewer | null | Promise<Viewer | null> => {
+  // Synchronous for a token checked lately (nearly every request): no promise, no SQL.
+  const sessionFrom = (header: unknown): SessionState | null | Promise<SessionState | null> => {
     const token = AuthService.tokenFrom(header);
     if (!token) return null;
-    const known = services.auth.knownToken(token);
-    if (known) return { id: known.userId };
-    return services.auth.verifyToken(token).then((claims) => (claims ? { id: claims.userId } : null));
+    return services.sessions.cached(token) ?? services.sessions.resolve(token);
   };
+  services.sessions.start();
+  const poolOptions = (dataSource.driver as unknown as { master: { options: PoolConfig } }).master.options;
+  const socketSessions = new SocketSessions(
+    services.sessions,
+    new SocketSlots(poolOptions, limits.maxSocketsPerAccount, logger),
+    config.tokenRecheckSeconds * 1000,
+    logger,
+  );
 
   // Thousands of clients subscribe with the same few documents: parse and validate each
   // once and share the AST (validation depends only on the document and the schema).
@@ -129,11 +141,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     {
       schema,
       connectionInitWaitTimeout: limits.wsInitTimeoutMs,
-      // A missing or bad token closes the socket with 4403 Forbidden.
+      // A missing, bad, expired or revoked token closes the socket with 4403 Forbidden;
+      // one socket over the account's cap with 4430 (SocketSessions.admit).
       onConnect: async (ctx) => {
-        const viewer = await viewerFrom(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
-        if (!viewer) return false;
-        ctx.extra.viewer = viewer;
+        const state = await sessionFrom(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
+        if (!state?.live) return false;
+        if (!(await socketSessions.admit(ctx.extra.socket, state.claims))) return false;
+        ctx.extra.viewer = { id: state.claims.userId };
+        ctx.extra.session = state.claims;
         ctx.extra.subscriptions = new Set();
         return true;
       },
@@ -143,6 +158,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           metrics.observeOperation({ operation: payload.operationName, type: null, transport: 'ws', outcome: 'refused', seconds: secondsSince(at) });
           return errors.map(toFormattedGraphQLError(formatError));
         };
+        // Its token expired or was revoked: the close is on its way; nothing more runs.
+        if (!socketSessions.isLive(ctx.extra.socket)) {
+          return refuse([new GraphQLError('Your session has ended; sign in again', { extensions: { code: 'UNAUTHENTICATED' } })]);
+        }
         const active = ctx.extra.subscriptions!;
         if (active.size >= limits.maxSubscriptionsPerSocket) {
           return refuse([new GraphQLError(`At most ${limits.maxSubscriptionsPerSocket} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED' } })]);
@@ -159,6 +178,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const viewer = ctx.extra.viewer!;
         const contextValue: Context = {
           viewer,
+          session: ctx.extra.session ?? null,
+          clientIp: clientKey(ctx.extra.request.socket.remoteAddress),
           requestId: randomUUID(),
           services,
           // Subscriptions live long: no loader cache, or events would show stale data.
@@ -260,17 +281,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await apollo.start();
 
   const requestIdOf = (req: http.IncomingMessage) => (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
-  const contextFor = (viewer: Viewer | null, requestId: string): Context => ({ viewer, requestId, services, loaders: createLoaders(services, viewer?.id ?? null) });
-  const httpContext = (authorization: string | undefined, requestId: string): Promise<Context> => {
-    const viewer = viewerFrom(authorization);
-    return viewer instanceof Promise ? viewer.then((v) => contextFor(v, requestId)) : Promise.resolve(contextFor(viewer, requestId));
+  const contextFor = (state: SessionState | null, req: http.IncomingMessage, requestId: string): Context => {
+    const viewer = state?.live ? { id: state.claims.userId } : null;
+    const clientIp = clientKey(req.socket.remoteAddress);
+    return { viewer, session: state?.claims ?? null, clientIp, requestId, services, loaders: createLoaders(services, viewer?.id ?? null) };
+  };
+  const httpContext = (req: http.IncomingMessage, requestId: string): Promise<Context> => {
+    const state = sessionFrom(req.headers.authorization);
+    return state instanceof Promise ? state.then((s) => contextFor(s, req, requestId)) : Promise.resolve(contextFor(state, req, requestId));
   };
   const refusedBody = () => metrics.observeOperation({ operation: null, type: null, transport: 'http', outcome: 'refused', seconds: 0 });
   jsonPost = jsonPostHandler({
     apollo,
     maxBodyBytes: limits.maxBodyBytes,
     requestId: requestIdOf,
-    context: (req, requestId) => httpContext(req.headers.authorization, requestId),
+    context: (req, requestId) => httpContext(req, requestId),
     onRefused: refusedBody,
   });
 
@@ -304,7 +329,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     '/graphql',
     express.json({ limit: limits.maxBodyBytes }),
     expressMiddleware(apollo, {
-      context: ({ req }) => httpContext(req.headers.authorization, (req as unknown as { id: string }).id),
+      context: ({ req }) => httpContext(req, (req as unknown as { id: string }).id),
     }),
   );
   // Malformed or oversized bodies: a 4xx with a GraphQL-shaped error, never a 500.
@@ -351,6 +376,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await apollo.stop();
       await eventRetention.stop();
       await sealedRetention.stop();
+      services.sessions.stop();
+      await socketSessions.close();
       wsServer.close();
       await bus.close();
       await database.close();

@@ -22,6 +22,9 @@ const envSchema = z.object({
   REDIS_URL: z.string().url().optional(),
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
   TOKEN_TTL_HOURS: intVar(24 * 7, 1),
+  /** Overrides TOKEN_TTL_HOURS when set: short-lived tokens (tests, kiosks). */
+  TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).optional(),
+  TOKEN_RECHECK_SECONDS: intVar(30, 1),
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_PG_PORT: intVar(54329, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -52,6 +55,9 @@ const envSchema = z.object({
   REPORT_RATE_PER_HOUR: intVar(10, 1),
   FOLLOW_RATE_PER_MINUTE: intVar(60, 1),
   BULK_IDS_PER_HOUR: intVar(300, 1),
+  LOGIN_ATTEMPTS_PER_IP_PER_15_MIN: intVar(100, 1),
+  SIGNUPS_PER_IP_PER_HOUR: intVar(20, 1),
+  MAX_SOCKETS_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(10),
   GRAPHIQL: boolVar(false),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
 });
@@ -67,6 +73,14 @@ export interface Config {
   redisUrl?: string;
   jwtSecret: string;
   tokenTtlHours: number;
+  /** The lifetime actually used: TOKEN_TTL_SECONDS, else TOKEN_TTL_HOURS in seconds. */
+  tokenTtlSeconds: number;
+  /**
+   * How long an instance trusts what it knows of a token (verified, not revoked) before
+   * asking the database again: the bound on a revocation reaching an instance that missed
+   * its broadcast (no Redis, or Redis down).
+   */
+  tokenRecheckSeconds: number;
   dataDir: string;
   embeddedPgPort: number;
   logLevel: Env['LOG_LEVEL'];
@@ -96,6 +110,9 @@ export interface Config {
     followsPerMinute: number;
     /** Ids passed to acceptMessageRequests / deleteMessageRequests per account per hour. */
     bulkIdsPerHour: number;
+    loginAttemptsPerIpPer15Min: number;
+    signUpsPerIpPerHour: number;
+    maxSocketsPerAccount: number;
   };
   /** Introspection, field suggestions and the IDE: off in production. */
   introspection: boolean;
@@ -129,6 +146,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     redisUrl: e.REDIS_URL,
     jwtSecret: e.JWT_SECRET ?? persistedSecret(dataDir),
     tokenTtlHours: e.TOKEN_TTL_HOURS,
+    tokenTtlSeconds: e.TOKEN_TTL_SECONDS ?? e.TOKEN_TTL_HOURS * 3600,
+    tokenRecheckSeconds: e.TOKEN_RECHECK_SECONDS,
     dataDir,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     logLevel: e.LOG_LEVEL,
@@ -161,6 +180,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       reportsPerHour: e.REPORT_RATE_PER_HOUR,
       followsPerMinute: e.FOLLOW_RATE_PER_MINUTE,
       bulkIdsPerHour: e.BULK_IDS_PER_HOUR,
+      loginAttemptsPerIpPer15Min: e.LOGIN_ATTEMPTS_PER_IP_PER_15_MIN,
+      signUpsPerIpPerHour: e.SIGNUPS_PER_IP_PER_HOUR,
+      maxSocketsPerAccount: e.MAX_SOCKETS_PER_ACCOUNT,
     },
     introspection: !production,
     graphiql: !production || e.GRAPHIQL,

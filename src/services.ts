@@ -9,6 +9,7 @@ import { AccountLimits } from './graphql/account-limits';
 import { AuthService } from './modules/users/auth.service';
 import { UsersService } from './modules/users/users.service';
 import { HiddenWordsService } from './modules/users/hidden-words.service';
+import { SessionsService } from './modules/users/sessions.service';
 import { RelationshipsService } from './modules/relationships/relationships.service';
 import { EventsService } from './modules/notifications/events.service';
 import { EventVisibility } from './modules/notifications/event-visibility';
@@ -40,9 +41,15 @@ export function createServices(deps: ServiceDeps) {
   const { dataSource, config, clock } = deps;
   // Rate-limit counters commit asynchronously when the app gives their own pool (database.ts).
   const pool = deps.limitsPool ?? (dataSource.driver as unknown as { master: Pool }).master;
-  const auth = new AuthService(config.jwtSecret, config.tokenTtlHours);
-  const loginLimiter = new Limiter(pool, 'login', config.limits.loginFailuresPer15Min, 15 * 60);
-  const users = new UsersService(dataSource, auth, clock, loginLimiter, config.limits.loginFailuresPer15Min);
+  const auth = new AuthService(config.jwtSecret, config.tokenTtlSeconds);
+  const sessions = new SessionsService(dataSource, auth, deps.pubsub, config.tokenRecheckSeconds * 1000, deps.logger);
+  // Each attempt costs an argon2 hash: counted before it is spent (UsersService).
+  const accountLimits = {
+    logIn: new Limiter(pool, 'login', config.limits.loginFailuresPer15Min, 15 * 60),
+    logInPerIp: new Limiter(pool, 'login-ip', config.limits.loginAttemptsPerIpPer15Min, 15 * 60),
+    signUpPerIp: new Limiter(pool, 'signup-ip', config.limits.signUpsPerIpPerHour, 60 * 60),
+  };
+  const users = new UsersService(dataSource, auth, sessions, clock, accountLimits);
   const hiddenWords = new HiddenWordsService(dataSource, clock, config.limits.hiddenWordsMax);
   const relationships = new RelationshipsService(dataSource, users);
   const events = new EventsService(dataSource, deps.pubsub, clock);
@@ -67,7 +74,7 @@ export function createServices(deps: ServiceDeps) {
   messageActions.onIntroChanged((tx, change) => requests.introChangedInTx(tx, change));
   const sealedTexts = new SealedTextsService(dataSource, clock);
   return {
-    config, clock, auth, users, hiddenWords, relationships, events, eventVisibility, conversations, messages, bans, moderation, limits, notifications,
+    config, clock, auth, sessions, users, hiddenWords, relationships, events, eventVisibility, conversations, messages, bans, moderation, limits, notifications,
     requests, requestSend, triage, badge, badgeFeed, messageActions, sealedTexts, pubsub: deps.pubsub, logger: deps.logger,
   };
 }

@@ -10,6 +10,7 @@ import { Notification } from '../modules/notifications/notification.entity';
 import { EventCounter, EventRecord } from '../modules/notifications/event.entity';
 import { Report } from '../modules/moderation/report.entity';
 import { HiddenWord } from '../modules/users/hidden-word.entity';
+import { RevokedToken } from '../modules/users/revoked-token.entity';
 import { User } from '../modules/users/user.entity';
 
 /** Entity classes, listed (not globbed) so the compiled and the TS CLI agree. */
@@ -29,4 +30,5 @@ export const entities = [
   HiddenWord,
   MessageSealedText,
   MessageReaction,
+  RevokedToken,
 ];

@@ -3,6 +3,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Revocation } from '../modules/users/session-rules';
 
 /** What travels to subscribers: one account's event, as written to its event log. */
 export interface UserEvent {
@@ -14,7 +15,12 @@ export interface UserEvent {
   publishedAt: number;
 }
 
-export type EventBus = PubSub<{ user: [userId: string, event: UserEvent] }>;
+/**
+ * `user`: one account's events, to its subscribers. `sessionRevoked`: a logOut or a
+ * password change, heard by every instance so it drops the token at once (the database
+ * stays the truth: sessions.service.ts).
+ */
+export type EventBus = PubSub<{ user: [userId: string, event: UserEvent]; sessionRevoked: [revocation: Revocation] }>;
 
 export type BusStatus = 'in-process' | 'ready' | 'degraded';
 
@@ -36,14 +42,16 @@ export interface BusOptions {
 
 function observed(pubsub: EventBus, onDeliver: BusOptions['onDeliver']): EventBus {
   if (!onDeliver) return pubsub;
-  const subscribe = ((routingKey: 'user', id: string) =>
-    pipe(
-      pubsub.subscribe(routingKey, id),
-      map((event: UserEvent) => {
-        onDeliver(event);
-        return event;
-      }),
-    )) as EventBus['subscribe'];
+  const subscribe = ((routingKey: 'user' | 'sessionRevoked', id?: string) =>
+    routingKey !== 'user'
+      ? pubsub.subscribe(routingKey)
+      : pipe(
+          pubsub.subscribe(routingKey, id!),
+          map((event: UserEvent) => {
+            onDeliver(event);
+            return event;
+          }),
+        )) as EventBus['subscribe'];
   return { publish: pubsub.publish, subscribe };
 }
 

@@ -39,6 +39,12 @@ export class BoundedCache<K, V> {
     this.map.set(key, { value, at });
   }
 
+  /** The values still within their maximum age, oldest first (to update them in place). */
+  *values(): IterableIterator<V> {
+    const now = this.now();
+    for (const entry of this.map.values()) if (now - entry.at < this.maxAgeMs) yield entry.value;
+  }
+
   get size(): number {
     return this.map.size;
   }

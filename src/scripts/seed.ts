@@ -82,7 +82,7 @@ export async function seed(services: Services, dataSource: DataSource): Promise<
       password: DEMO_PASSWORD,
       displayName: account.displayName,
       birthDate: birthDateFor(account.age, now),
-    });
+    }, null);
     created.push(account.username);
     users.set(account.username, user);
     if (!account.isNew) {

@@ -70,6 +70,7 @@ describe('hostile input never gets a 500', () => {
     const failures: string[] = [];
     for (const field of Object.values(root.getFields())) {
       if (field.name === 'signUp' || field.name === 'logIn') continue; // argon2 per call; covered in accounts.test
+      if (field.name === 'logOut') continue; // takes no input, and would end this test's sessions; covered in sessions.test
       const query = operationFor(kind, field);
       const variables = Object.fromEntries(field.args.map((a) => [a.name, valueFor(a.type, variant)]));
       for (const token of [user.token, moderator.token]) {

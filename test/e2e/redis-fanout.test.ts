@@ -1,11 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { runInTransaction } from '../../src/db/transaction';
 import { EventType } from '../../src/modules/notifications/events.service';
 import { startTestApp, type TestApp, type TestUser } from '../support/app';
 import { EventsDocument, OnMessageRequestReceivedDocument, SendMessageRequestDocument } from '../generated/graphql';
 import { until } from '../support/until';
+import { OwnRedis, freePort } from '../support/own-redis';
 
 /**
  * SPEC §5: with REDIS_URL, an event caused on one instance reaches subscribers on every
@@ -17,51 +17,6 @@ const describeWithRedis = redisInstalled ? describe : describe.skip;
 if (!redisInstalled) {
   // eslint-disable-next-line no-console
   console.warn('redis-fanout.test.ts skipped: the redis-server binary is not installed (apt-get install redis-server).');
-}
-
-/** A Redis of this test's own, so stopping it disturbs nobody else. */
-class OwnRedis {
-  private child: ChildProcess | null = null;
-  constructor(readonly port: number) {}
-
-  get url() {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('Ready to accept connections')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
-    });
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    this.child = null;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 describeWithRedis('events across two instances through Redis', () => {

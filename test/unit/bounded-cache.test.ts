@@ -22,3 +22,14 @@ it('with a maximum age, answers nothing older and drops expired entries as new o
   expect(cache.size).toBe(1);
   expect(cache.get('c')).toBe(3);
 });
+
+it('lists the values still within their age, oldest first', () => {
+  let now = 0;
+  const cache = new BoundedCache<string, { n: number }>(10, 1000, () => now);
+  cache.set('a', { n: 1 });
+  now = 500;
+  cache.set('b', { n: 2 });
+  expect([...cache.values()]).toEqual([{ n: 1 }, { n: 2 }]);
+  now = 1200;
+  expect([...cache.values()]).toEqual([{ n: 2 }]);
+});

@@ -9,6 +9,10 @@ describe('loadConfig', () => {
     expect(c.limits).toMatchObject({ maxBodyBytes: 100 * 1024, maxWsFrameBytes: 64 * 1024, maxDepth: 10, maxAliases: 15, maxTokens: 1000, maxSubscriptionsPerSocket: 20, wsInitTimeoutMs: 3000 });
     expect(c.limits).toMatchObject({ reportsPerHour: 10, followsPerMinute: 60, bulkIdsPerHour: 300 });
     expect(c.introspection).toBe(true);
+    expect(c.limits).toMatchObject({ maxSocketsPerAccount: 10, loginFailuresPer15Min: 10, loginAttemptsPerIpPer15Min: 100, signUpsPerIpPerHour: 20 });
+    expect(c.tokenTtlSeconds).toBe(7 * 24 * 3600);
+    expect(c.tokenRecheckSeconds).toBe(30);
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(40), TOKEN_TTL_SECONDS: '90' }).tokenTtlSeconds).toBe(90);
   });
 
   it('names every bad variable in one clear message', () => {

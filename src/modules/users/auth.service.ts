@@ -1,27 +1,33 @@
-import { webcrypto } from 'node:crypto';
+import { randomUUID, webcrypto } from 'node:crypto';
 import { hash, verify, Algorithm } from '@node-rs/argon2';
 import { SignJWT, jwtVerify } from 'jose';
-import { BoundedCache } from '../../lib/bounded-cache';
 
 /** argon2id with OWASP's recommended minimum (19 MiB, 2 passes). */
 const ARGON2 = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
-/** Verified tokens remembered at most (≈ 4 MB). */
-const VERIFIED_CACHE_SIZE = 10_000;
-
+/**
+ * What a token we signed says. `epoch` is the account's session epoch when it was issued
+ * (changePassword moves it on); `jti` names the token for logOut.
+ */
 export interface TokenClaims {
   userId: string;
+  jti: string;
+  epoch: number;
+  /** Expiry, ms since epoch (real time: tokens do not follow the test clock). */
+  expMs: number;
 }
 
+/**
+ * Passwords and token signatures: no database. Whether a signed token is still live
+ * (not revoked, its epoch current) is sessions.service.ts's question.
+ */
 export class AuthService {
   /** Imported once: jose given raw bytes imports the key again on every verify (~30 % of its cost). */
   private readonly key: Promise<webcrypto.CryptoKey>;
   /** Verified against when the username is unknown, so both failures cost the same time. */
   private dummyHash: Promise<string> | null = null;
-  /** Tokens that verified, until their expiry (see verifyToken). */
-  private readonly verified = new BoundedCache<string, { userId: string; expMs: number }>(VERIFIED_CACHE_SIZE);
 
-  constructor(secret: string, private readonly ttlHours: number) {
+  constructor(secret: string, private readonly ttlSeconds: number) {
     this.key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
   }
 
@@ -38,48 +44,27 @@ export class AuthService {
     return verify(storedHash, password).catch(() => false);
   }
 
-  async issueToken(userId: string): Promise<string> {
-    return new SignJWT({})
+  /** `epoch`: the account's current session epoch (0 until its first password change). */
+  async issueToken(userId: string, epoch = 0): Promise<string> {
+    return new SignJWT({ ep: epoch })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(userId)
+      .setJti(randomUUID())
       .setIssuedAt()
-      .setExpirationTime(`${this.ttlHours}h`)
+      .setExpirationTime(Math.floor(Date.now() / 1000) + this.ttlSeconds)
       .sign(await this.key);
   }
 
-  /**
-   * Null for anything but a valid, unexpired token we signed. A token that verified is
-   * remembered until its expiry (bounded, oldest dropped first), so a client's every
-   * request does not pay for the HMAC again: jose's WebCrypto verify was ~17 % of the
-   * server's time on a trivial query (docs/performance.md). Only successes are kept, so
-   * garbage tokens cannot fill the cache; the key is the whole token string.
-   */
-  async verifyToken(token: string): Promise<TokenClaims | null> {
-    const known = this.knownToken(token);
-    if (known) return known;
+  /** The claims of an unexpired token we signed, or null. Checks the signature only. */
+  async verifySignature(token: string): Promise<TokenClaims | null> {
     try {
       const { payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'] });
-      if (typeof payload.sub !== 'string') return null;
-      if (typeof payload.exp === 'number') {
-        this.verified.set(token, { userId: payload.sub, expMs: payload.exp * 1000 });
-      }
-      return { userId: payload.sub };
+      const { sub, jti, exp, ep } = payload;
+      if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || typeof ep !== 'number') return null;
+      return { userId: sub, jti, epoch: ep, expMs: exp * 1000 };
     } catch {
       return null;
     }
-  }
-
-  /**
-   * The claims of a token that verified before and has not expired, without waiting:
-   * the answer for nearly every request (see verifyToken); undefined when it must be
-   * verified.
-   */
-  knownToken(token: string): TokenClaims | undefined {
-    const hit = this.verified.get(token);
-    if (!hit) return undefined;
-    if (hit.expMs > Date.now()) return { userId: hit.userId };
-    this.verified.delete(token);
-    return undefined;
   }
 
   /** Accepts "Bearer <token>" (any case) or a bare token, as graphql-ws clients send. */

@@ -74,6 +74,13 @@ export class User {
   @Column({ name: 'read_receipts', type: 'boolean', default: true })
   readReceipts: boolean;
 
+  /**
+   * Tokens carry the epoch they were issued in; changePassword moves it on, and every
+   * token of an older epoch stops working (sessions.service.ts).
+   */
+  @Column({ name: 'session_epoch', type: 'integer', default: 0 })
+  sessionEpoch: number;
+
   @Field()
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -20,6 +20,13 @@ export class LogInInput {
 }
 
 @InputType()
+export class ChangePasswordInput {
+  @Field() currentPassword: string;
+  @Field({ description: '8–128 characters.' })
+  newPassword: string;
+}
+
+@InputType()
 export class UpdateProfileInput {
   @Field(() => String, { nullable: true, description: 'As in SignUpInput.' }) displayName?: string | null;
   @Field(() => String, { nullable: true, description: 'https URL, or null to remove the avatar.' })

@@ -1,8 +1,8 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { requireViewer, type Context } from '../../graphql/context';
+import { requireSession, requireViewer, type Context } from '../../graphql/context';
 import { ConnectionArgs, ConnectionType } from '../../graphql/pagination';
 import { DirectMessagePolicy, User } from './user.entity';
-import { AuthPayload, LogInInput, MessagingSettingsInput, SignUpInput, UpdateProfileInput } from './users.inputs';
+import { AuthPayload, ChangePasswordInput, LogInInput, MessagingSettingsInput, SignUpInput, UpdateProfileInput } from './users.inputs';
 
 export const UserConnection = ConnectionType(User);
 
@@ -10,12 +10,27 @@ export const UserConnection = ConnectionType(User);
 export class UsersResolver {
   @Mutation(() => AuthPayload, { description: 'Create an account (13 or older) and get a bearer token.' })
   async signUp(@Arg('input', () => SignUpInput) input: SignUpInput, @Ctx() ctx: Context) {
-    return asViewer(ctx, await ctx.services.users.signUp(input));
+    return asViewer(ctx, await ctx.services.users.signUp(input, ctx.clientIp));
   }
 
   @Mutation(() => AuthPayload, { description: 'Same error for an unknown username and a wrong password.' })
   async logIn(@Arg('input', () => LogInInput) input: LogInInput, @Ctx() ctx: Context) {
-    return asViewer(ctx, await ctx.services.users.logIn(input));
+    return asViewer(ctx, await ctx.services.users.logIn(input, ctx.clientIp));
+  }
+
+  @Mutation(() => Boolean, {
+    description: "Ends the session of the token this request carries: it stops working everywhere and its sockets close (4403). True again for a token already logged out.",
+  })
+  async logOut(@Ctx() ctx: Context) {
+    await ctx.services.sessions.logOut(requireSession(ctx));
+    return true;
+  }
+
+  @Mutation(() => AuthPayload, {
+    description: "Ends every session of the account (its other tokens stop working, their sockets close) and answers a new token. A wrong currentPassword is BAD_USER_INPUT and counts as a failed log-in.",
+  })
+  async changePassword(@Arg('input', () => ChangePasswordInput) input: ChangePasswordInput, @Ctx() ctx: Context) {
+    return ctx.services.users.changePassword(requireViewer(ctx).id, input, ctx.clientIp);
   }
 
   @Query(() => User)

@@ -7,11 +7,23 @@ import { hasBidiControls, hasControlCharacters } from '../../lib/text';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { pageRequest, toConnection, type ConnectionArgs } from '../../graphql/pagination';
 import { isUniqueViolation } from '../../db/transaction';
-import { AuthService } from './auth.service';
+import { preparedRow } from '../../db/prepared';
+import type { AuthService } from './auth.service';
+import type { SessionsService } from './sessions.service';
 import { DirectMessagePolicy, Role, User } from './user.entity';
-import type { LogInInput, MessagingSettingsInput, SignUpInput, UpdateProfileInput } from './users.inputs';
+import type { ChangePasswordInput, LogInInput, MessagingSettingsInput, SignUpInput, UpdateProfileInput } from './users.inputs';
 
 const USERNAME = /^[a-z0-9._]{2,24}$/;
+
+/** Sign-up and log-in each cost an argon2 hash: limited per username and per client address. */
+export interface AccountLimits {
+  /** Log-in attempts per username (LOGIN_FAILURES_PER_15_MIN); a success resets it. */
+  logIn: Limiter;
+  /** Every log-in attempt per client address (LOGIN_ATTEMPTS_PER_IP_PER_15_MIN). */
+  logInPerIp: Limiter;
+  /** Sign-ups per client address (SIGNUPS_PER_IP_PER_HOUR). */
+  signUpPerIp: Limiter;
+}
 
 export class UsersService {
   private readonly users: Repository<User>;
@@ -19,21 +31,20 @@ export class UsersService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
     private readonly clock: Clock,
-    private readonly loginLimiter: Limiter,
-    private readonly loginFailuresAllowed: number,
+    private readonly limits: AccountLimits,
   ) {
     this.users = dataSource.getRepository(User);
   }
 
-  async signUp(input: SignUpInput): Promise<{ token: string; user: User }> {
+  /** `ip`: the client's rate-limit key (lib/ip.ts); null for the operator's own scripts (seed), not limited. */
+  async signUp(input: SignUpInput, ip: string | null): Promise<{ token: string; user: User }> {
     const username = normaliseUsername(input.username);
     if (!USERNAME.test(username)) {
       throw badInput('Username must be 2–24 characters of a-z, 0-9, "." and "_"', 'username');
     }
-    if (input.password.length < 8 || input.password.length > 128) {
-      throw badInput('Password must be 8–128 characters', 'password');
-    }
+    checkPassword(input.password, 'password');
     const displayName = checkDisplayName(input.displayName);
     if (!isIsoDate(input.birthDate)) throw badInput('Birth date must be a date in YYYY-MM-DD form', 'birthDate');
     const now = this.clock.now();
@@ -41,6 +52,12 @@ export class UsersService {
     if (new Date(`${input.birthDate}T00:00:00Z`) > now || age > 130) throw badInput('Birth date is not plausible', 'birthDate');
     if (age < MIN_SIGN_UP_AGE) throw badInput(`You must be at least ${MIN_SIGN_UP_AGE} to sign up`, 'birthDate');
 
+    // Taken before the hash, and before the name check so that answers about taken names
+    // are throttled too.
+    const gate = ip === null ? { allowed: true as const } : await this.limits.signUpPerIp.consume(ip);
+    if (!gate.allowed) throw new AppError('RATE_LIMITED', 'Too many sign-ups from this network; try again later', { retryAfter: gate.retryAfter });
+    // A name known to be taken costs no hash (the unique index still decides races).
+    if (await this.users.existsBy({ username })) throw badInput('That username is taken', 'username');
     const passwordHash = await this.auth.hashPassword(input.password);
     const user = this.users.create({
       username,
@@ -53,6 +70,7 @@ export class UsersService {
       directMessagePolicy: age >= ADULT_AGE ? DirectMessagePolicy.EVERYONE : DirectMessagePolicy.NOBODY,
       hideOffensiveRequests: true,
       readReceipts: true,
+      sessionEpoch: 0,
       createdAt: now,
     });
     try {
@@ -61,31 +79,64 @@ export class UsersService {
       if (isUniqueViolation(err, 'users_username_key')) throw badInput('That username is taken', 'username');
       throw err;
     }
-    return { token: await this.auth.issueToken(user.id), user };
+    return { token: await this.auth.issueToken(user.id, user.sessionEpoch), user };
   }
 
   /**
    * The same answer for an unknown username and a wrong password, in the same time.
-   * Failures are counted per username in PostgreSQL, so throttling holds across instances.
+   * Attempts are counted per username and per client address in PostgreSQL, so
+   * throttling holds across instances.
    */
-  async logIn(input: LogInInput): Promise<{ token: string; user: User }> {
+  async logIn(input: LogInInput, ip: string): Promise<{ token: string; user: User }> {
     const username = normaliseUsername(input.username).slice(0, 64);
-    const key = `login:${username}`;
-    const gate = await this.loginLimiter.check(key, this.loginFailuresAllowed);
-    if (!gate.allowed) {
-      throw new AppError('RATE_LIMITED', 'Too many failed log-in attempts; try again later', { retryAfter: gate.retryAfter });
-    }
+    await this.takeLogInAttempt(username, ip);
     const user = USERNAME.test(username) ? await this.users.findOneBy({ username }) : null;
     const ok = await this.auth.verifyPassword(user?.passwordHash ?? null, input.password.slice(0, 256));
-    if (!user || !ok) {
-      const spent = await this.loginLimiter.consume(key);
-      if (!spent.allowed) {
-        throw new AppError('RATE_LIMITED', 'Too many failed log-in attempts; try again later', { retryAfter: spent.retryAfter });
-      }
-      throw new AppError('UNAUTHENTICATED', 'Wrong username or password');
+    if (!user || !ok) throw new AppError('UNAUTHENTICATED', 'Wrong username or password');
+    await this.limits.logIn.reset(`login:${username}`);
+    return { token: await this.auth.issueToken(user.id, user.sessionEpoch), user };
+  }
+
+  /**
+   * Verifies the current password (an attempt against the log-in limits, like logIn),
+   * sets the new one and moves the account's session epoch on in the same statement:
+   * every token issued before stops working on every instance, and their sockets close.
+   * Answers a fresh token so the caller stays signed in.
+   */
+  async changePassword(viewerId: string, input: ChangePasswordInput, ip: string): Promise<{ token: string; user: User }> {
+    checkPassword(input.newPassword, 'newPassword');
+    const user = await this.requireById(viewerId);
+    await this.takeLogInAttempt(user.username, ip);
+    if (!(await this.auth.verifyPassword(user.passwordHash, input.currentPassword.slice(0, 256)))) {
+      // Not UNAUTHENTICATED: the session is fine, and clients sign out on that code.
+      throw badInput('The current password is wrong', 'currentPassword');
     }
-    await this.loginLimiter.reset(key);
-    return { token: await this.auth.issueToken(user.id), user };
+    await this.limits.logIn.reset(`login:${user.username}`);
+    const passwordHash = await this.auth.hashPassword(input.newPassword);
+    const row = await preparedRow<{ epoch: number }>(
+      this.dataSource.manager,
+      'users.change-password',
+      'UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch AS epoch',
+      [viewerId, passwordHash],
+    );
+    if (!row) throw notFound('User not found');
+    const epoch = row.epoch;
+    this.sessions.endEpochsBefore(viewerId, epoch);
+    return { token: await this.auth.issueToken(viewerId, epoch), user: { ...user, passwordHash, sessionEpoch: epoch } };
+  }
+
+  /**
+   * Spends one log-in attempt, per username and per client address, BEFORE any password
+   * is verified: with N attempts left at most N passwords are ever checked, even when
+   * they all arrive at once (each consume is one atomic upsert in PostgreSQL).
+   */
+  private async takeLogInAttempt(username: string, ip: string): Promise<void> {
+    const spent = await Promise.all([this.limits.logIn.consume(`login:${username}`), this.limits.logInPerIp.consume(ip)]);
+    const refused = spent.filter((r) => !r.allowed);
+    if (refused.length) {
+      const retryAfter = Math.max(...refused.map((r) => (r.allowed ? 0 : r.retryAfter)));
+      throw new AppError('RATE_LIMITED', 'Too many log-in attempts; try again later', { retryAfter });
+    }
   }
 
   async byId(id: string): Promise<User | null> {
@@ -174,6 +225,11 @@ export class UsersService {
     if (user.role !== Role.MODERATOR) throw new AppError('FORBIDDEN', 'Moderators only');
     return user;
   }
+}
+
+/** signUp's and changePassword's rule. */
+function checkPassword(password: string, field: string): void {
+  if (password.length < 8 || password.length > 128) throw badInput('Password must be 8–128 characters', field);
 }
 
 export function normaliseUsername(raw: string): string {
