@@ -23,6 +23,13 @@ import type { SendMessageRequestInput } from './requests.types';
 
 const keyReused = () => new AppError('IDEMPOTENCY_KEY_REUSED', 'This clientMessageId was already used for a different request');
 
+/**
+ * Sending a request (SPEC §2 and §3): the rules over one facts statement, then one of
+ * three paths — a pending request, a crossing that accepts the recipient's own request,
+ * or a direct send to someone who follows the sender — and the Message button and the
+ * daily quota, which read the same facts. The recipient's and sender's later actions are
+ * RequestsService's.
+ */
 export class RequestSendService {
   constructor(
     private readonly dataSource: DataSource,

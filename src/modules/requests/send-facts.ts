@@ -102,13 +102,6 @@ const SEND_FACTS = `
     ) w
    ORDER BY wanted.i`;
 
-/**
- * Sending a request (SPEC §2 and §3): the rules over one facts statement, then one of
- * three paths — a pending request, a crossing that accepts the recipient's own request,
- * or a direct send to someone who follows the sender — and the Message button and the
- * daily quota, which read the same facts. The recipient's and sender's later actions are
- * RequestsService's.
- */
 /** What a send, or a Message button, knows about one recipient. */
 export interface SendFacts {
   input: EligibilityInput;
