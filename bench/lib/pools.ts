@@ -99,7 +99,8 @@ export async function loadPools(url: string, seed = 7, chatPairCount = 1000): Pr
     const mayMessage = (from: string, to: string) => {
       const f = byId.get(from);
       const t = byId.get(to);
-      return !!f && !!t && !f.banned && t.dm_policy !== 'NOBODY' && !blocked.has(key(from, to));
+      // NOBODY is off both ways (message-rules): such a sender is refused with OWN_MESSAGING_DISABLED.
+      return !!f && !!t && !f.banned && f.dm_policy !== 'NOBODY' && t.dm_policy !== 'NOBODY' && !blocked.has(key(from, to));
     };
     const sendable = shuffle(
       open.flatMap((o) => {
