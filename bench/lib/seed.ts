@@ -175,6 +175,17 @@ async function generate(c: Client, scale: number): Promise<SeedCounts> {
       [tables],
     )
   ).rows as Array<{ name: string; def: string }>;
+  // Foreign keys of newer tables (revoked_tokens, hidden_words, ...) hang on these keys:
+  // dropped first, put back last.
+  const foreignKeys = (
+    await c.query(
+      `SELECT r.relname AS tbl, con.conname AS name, pg_get_constraintdef(con.oid) AS def
+         FROM pg_constraint con JOIN pg_class r ON r.oid = con.conrelid JOIN pg_class f ON f.oid = con.confrelid
+        WHERE con.contype = 'f' AND (f.relname = ANY($1) OR r.relname = ANY($1))`,
+      [tables],
+    )
+  ).rows as Array<{ tbl: string; name: string; def: string }>;
+  for (const k of foreignKeys) await c.query(`ALTER TABLE "${k.tbl}" DROP CONSTRAINT "${k.name}"`);
   for (const i of indexes) await c.query(`DROP INDEX "${i.name}"`);
   for (const k of constraints) await c.query(`ALTER TABLE "${k.tbl}" DROP CONSTRAINT "${k.name}"`);
 
@@ -391,6 +402,7 @@ async function generate(c: Client, scale: number): Promise<SeedCounts> {
   const t = Date.now();
   for (const k of constraints) await c.query(`ALTER TABLE "${k.tbl}" ADD CONSTRAINT "${k.name}" ${k.def}`);
   for (const i of indexes) await c.query(i.def);
+  for (const k of foreignKeys) await c.query(`ALTER TABLE "${k.tbl}" ADD CONSTRAINT "${k.name}" ${k.def}`);
   log(`seed: keys and indexes rebuilt (${((Date.now() - t) / 1000).toFixed(1)}s)`);
   const tv = Date.now();
   await c.query('VACUUM (FREEZE, ANALYZE)');
