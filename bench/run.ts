@@ -166,7 +166,7 @@ async function httpWorkload(name: string, server: ServerProcess, next: () => Req
 
 const tokenCache = new Map<string, string>();
 async function mintTokens(ids: string[]): Promise<Map<string, string>> {
-  const auth = new AuthService(JWT_SECRET, 24);
+  const auth = new AuthService(JWT_SECRET, 24 * 3600); // seconds: the run must outlive its tokens
   for (const id of ids) if (!tokenCache.has(id)) tokenCache.set(id, await auth.issueToken(id));
   return tokenCache;
 }
