@@ -52,7 +52,8 @@ export async function loadPools(url: string, seed = 7, chatPairCount = 1000): Pr
     const byId = new Map(users.map((u) => [u.id, u]));
     const canSend = (id: string) => {
       const u = byId.get(id);
-      return !!u && u.adult && u.established && !u.banned;
+      // NOBODY is off both ways: such an account's request is refused OWN_MESSAGING_DISABLED.
+      return !!u && u.adult && u.established && !u.banned && u.dm_policy !== 'NOBODY';
     };
     const canReceive = (id: string) => {
       const u = byId.get(id);
