@@ -31,7 +31,7 @@ import { SocketSlots } from './db/socket-slots';
 import { clientKey } from './lib/ip';
 import { createServices, type Services } from './services';
 import type { Context, Viewer } from './graphql/context';
-import { transformAsyncIterable } from './lib/async-iterable';
+import { corkPerTick } from './graphql/ws-cork';
 import { BoundedCache } from './lib/bounded-cache';
 import { graphiqlRouter } from './graphql/graphiql';
 import { requestLogPlugin } from './graphql/request-log';
@@ -85,9 +85,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     { activeSockets: () => sources.sockets(), activeSubscriptions: () => sources.subscriptions(), eventBus: () => sources.bus() },
     { defaultMetrics: config.env !== 'test' },
   );
-  const bus = createBus(config.redisUrl, logger, { onDeliver: (e) => metrics.observePublishLag((Date.now() - Number(e.publishedAt)) / 1000) });
+  const bus = createBus(config.redisUrl, logger);
   sources.bus = () => bus.status();
-  const services = createServices({ dataSource, limitsPool: database.limitsPool, config, clock, pubsub: bus.pubsub, logger });
+  const services = createServices({
+    dataSource, limitsPool: database.limitsPool, config, clock, pubsub: bus.pubsub, logger,
+    onDeliver: (e) => metrics.observePublishLag((Date.now() - Number(e.publishedAt)) / 1000),
+  });
   const eventRetention = new EventRetentionJob(services.events, config.events.retentionDays, logger).start();
   const sealedRetention = new EventRetentionJob(
     services.sealedTexts,
@@ -194,20 +197,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         };
         return args;
       },
-      // Errors over WebSocket go through the same formatError as over HTTP.
       onOperation: async (ctx, id, _payload, _args, pending) => {
         const result = await pending;
-        const format = <R extends { errors?: readonly GraphQLError[] }>(r: R): R =>
-          r.errors ? { ...r, errors: r.errors.map(toFormattedGraphQLError(formatError)) } : r;
         const started = ctx.extra.started?.get(id);
         ctx.extra.started?.delete(id);
         if (started) {
           const outcome = Symbol.asyncIterator in result || !result.errors?.length ? 'ok' : 'error';
           metrics.observeOperation({ operation: started.operation, type: started.type, transport: 'ws', outcome, seconds: secondsSince(started.at) });
         }
-        if (Symbol.asyncIterator in result) return transformAsyncIterable(result, format);
-        return format(result);
       },
+      // Errors over WebSocket go through the same formatError as over HTTP. Formatted as each
+      // result is sent rather than by wrapping the stream: one stream layer less for every
+      // subscription, which each delivery passes through.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map(toFormattedGraphQLError(formatError)) } : undefined,
       onComplete: (ctx, id) => {
         ctx.extra.subscriptions?.delete(id);
         ctx.extra.started?.delete(id);
@@ -219,6 +222,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // it with 1009; a broken frame: 1002). graphql-ws would console.error each one; log it
   // at debug instead so a hostile client cannot flood the logs.
   wsServer.on('connection', (socket) => {
+    corkPerTick(socket);
     socket.removeAllListeners('error');
     socket.on('error', (err: Error & { code?: string }) => {
       logger.debug({ err: err.message, code: err.code }, 'websocket closed on a protocol error');

@@ -58,6 +58,10 @@ const envSchema = z.object({
   LOGIN_ATTEMPTS_PER_IP_PER_15_MIN: intVar(100, 1),
   SIGNUPS_PER_IP_PER_HOUR: intVar(20, 1),
   MAX_SOCKETS_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(10),
+  SEND_BATCHING: boolVar(true),
+  SEND_BATCH_MAX: intVar(128, 1),
+  SEND_BATCHES_IN_FLIGHT: intVar(3, 1),
+  SEND_QUEUE_MAX_MS: intVar(300, 1),
   GRAPHIQL: boolVar(false),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
 });
@@ -88,6 +92,8 @@ export interface Config {
   moderation: { reportBanThreshold: number };
   /** badgeCoalesceMs: at most one inboxBadgeChanged per account per this window (0: one per event). */
   events: { retentionDays: number; badgeCoalesceMs: number };
+  /** Group commit for sendMessage (messages/send-batcher.ts). */
+  sendBatching: { enabled: boolean; maxBatch: number; inFlight: number; maxQueueMs: number };
   /** Unsend, edit and the moderators' sealed copies (issue 17). */
   messageActions: { unsendWindowHours: number; editWindowMinutes: number; maxEdits: number; sealedRetentionDays: number };
   limits: {
@@ -158,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     moderation: { reportBanThreshold: e.REPORT_BAN_THRESHOLD },
     events: { retentionDays: e.EVENT_RETENTION_DAYS, badgeCoalesceMs: e.INBOX_BADGE_COALESCE_MS },
+    sendBatching: { enabled: e.SEND_BATCHING, maxBatch: e.SEND_BATCH_MAX, inFlight: e.SEND_BATCHES_IN_FLIGHT, maxQueueMs: e.SEND_QUEUE_MAX_MS },
     messageActions: {
       unsendWindowHours: e.UNSEND_WINDOW_HOURS,
       editWindowMinutes: e.EDIT_WINDOW_MINUTES,

@@ -1,10 +1,11 @@
+import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Clock } from './lib/clock';
 import { Limiter } from './lib/rate-limit';
-import type { EventBus } from './graphql/pubsub';
+import type { EventBus, UserEvent } from './graphql/pubsub';
 import { AccountLimits } from './graphql/account-limits';
 import { AuthService } from './modules/users/auth.service';
 import { UsersService } from './modules/users/users.service';
@@ -17,10 +18,11 @@ import { ConversationsService } from './modules/conversations/conversations.serv
 import { MessagesService } from './modules/messages/messages.service';
 import { MessageActionsService } from './modules/messages/message-actions.service';
 import { SealedTextsService } from './modules/messages/sealed-texts.service';
+import { SendBatcher } from './modules/messages/send-batcher';
 import { BansService } from './modules/moderation/bans.service';
 import { ModerationService } from './modules/moderation/moderation.service';
 import { NotificationsService } from './modules/notifications/notifications.service';
-import { BadgeService } from './modules/notifications/badge.service';
+import { BadgeService, type Badge } from './modules/notifications/badge.service';
 import { BadgeFeed } from './modules/notifications/badge-feed';
 import { RequestsService } from './modules/requests/requests.service';
 import { RequestSendService } from './modules/requests/request-send.service';
@@ -34,6 +36,8 @@ export interface ServiceDeps {
   clock: Clock;
   pubsub: EventBus;
   logger: Logger;
+  /** Each event as it reaches a subscriber stream on this instance (the publish-lag metric). */
+  onDeliver?: (event: UserEvent) => void;
 }
 
 /** The composition root: one instance of each service per app. */
@@ -52,7 +56,7 @@ export function createServices(deps: ServiceDeps) {
   const users = new UsersService(dataSource, auth, sessions, clock, accountLimits);
   const hiddenWords = new HiddenWordsService(dataSource, clock, config.limits.hiddenWordsMax);
   const relationships = new RelationshipsService(dataSource, users);
-  const events = new EventsService(dataSource, deps.pubsub, clock);
+  const events = new EventsService(dataSource, deps.pubsub, clock, deps.onDeliver);
   const eventVisibility = new EventVisibility(events, relationships, clock);
   const conversations = new ConversationsService(dataSource, { clock, events });
   const bans = new BansService(dataSource, clock);
@@ -61,20 +65,27 @@ export function createServices(deps: ServiceDeps) {
   const sendLimiter = new Limiter(pool, 'send', config.limits.messageRateBurst, config.limits.messageRateBurst / config.limits.messageRatePerSecond);
   const moderationSettings = { ...config.moderation, newAccountHours: config.requests.newAccountHours };
   const moderation = new ModerationService(dataSource, clock, moderationSettings, users, relationships, conversations, sendLimiter);
+  // sendMessage's group commit counts its sends in the same rows as sendLimiter.
+  const sendBatcher = new SendBatcher(
+    { dataSource, clock, messages, consumeSend: (id) => moderation.consumeSend(id), publish: (tx, written) => events.publishOnCommit(tx, written), logger: deps.logger },
+    { ...config.sendBatching, rate: { points: config.limits.messageRateBurst, windowMs: (config.limits.messageRateBurst / config.limits.messageRatePerSecond) * 1000 } },
+  );
   // Reports, follows and bulk request actions (AccountRateLimit).
   const limits = new AccountLimits(pool, config.limits);
   const notifications = new NotificationsService(dataSource, events, clock);
   const requests = new RequestsService(dataSource, clock, relationships, conversations, notifications, events);
   const requestSend = new RequestSendService(dataSource, config, clock, conversations, messages, notifications, events, requests);
   const triage = new RequestTriageService(dataSource, clock, relationships, events);
-  const badge = new BadgeService(requests, conversations, notifications);
-  const badgeFeed = new BadgeFeed(events, (userId) => badge.badge(userId), config.events.badgeCoalesceMs, deps.logger);
+  const badge = new BadgeService(dataSource, clock);
+  // The badges a batch of events asks for within one tick are read together, in one statement.
+  const badgesTogether = new DataLoader<string, Badge>((ids) => badge.badges(ids), { cache: false, maxBatchSize: 500 });
+  const badgeFeed = new BadgeFeed(events, (userId) => badgesTogether.load(userId), config.events.badgeCoalesceMs, deps.logger);
   const messageActions = new MessageActionsService(dataSource, { clock, events, conversations, messages, visibility: eventVisibility, settings: config.messageActions });
   // An intro's text lives in its request too; unsending a pending intro withdraws the request.
   messageActions.onIntroChanged((tx, change) => requests.introChangedInTx(tx, change));
   const sealedTexts = new SealedTextsService(dataSource, clock);
   return {
-    config, clock, auth, sessions, users, hiddenWords, relationships, events, eventVisibility, conversations, messages, bans, moderation, limits, notifications,
+    config, clock, auth, sessions, users, hiddenWords, relationships, events, eventVisibility, conversations, messages, sendBatcher, bans, moderation, limits, notifications,
     requests, requestSend, triage, badge, badgeFeed, messageActions, sealedTexts, pubsub: deps.pubsub, logger: deps.logger,
   };
 }

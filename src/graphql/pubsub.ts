@@ -1,4 +1,4 @@
-import { createPubSub, map, pipe, type PubSub } from '@graphql-yoga/subscription';
+import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
@@ -13,6 +13,13 @@ export interface UserEvent {
   payload: Record<string, unknown>;
   /** ms since epoch at publish, for the publish-lag metric. */
   publishedAt: number;
+  /**
+   * MESSAGE_RECEIVED from a send: the message as it was posted (messages/posted-message.ts),
+   * so that its live delivery reads nothing, on this instance or another. The send decided
+   * its rules (blocks either way included) as it committed. Travels through Redis, never
+   * into the event log or a log line.
+   */
+  posted?: Record<string, unknown>;
 }
 
 /**
@@ -35,38 +42,18 @@ export interface Bus {
   close(): Promise<void>;
 }
 
-export interface BusOptions {
-  /** Called for each event as it reaches a subscriber stream on this instance (metrics). */
-  onDeliver?: (event: UserEvent) => void;
-}
-
-function observed(pubsub: EventBus, onDeliver: BusOptions['onDeliver']): EventBus {
-  if (!onDeliver) return pubsub;
-  const subscribe = ((routingKey: 'user' | 'sessionRevoked', id?: string) =>
-    routingKey !== 'user'
-      ? pubsub.subscribe(routingKey)
-      : pipe(
-          pubsub.subscribe(routingKey, id!),
-          map((event: UserEvent) => {
-            onDeliver(event);
-            return event;
-          }),
-        )) as EventBus['subscribe'];
-  return { publish: pubsub.publish, subscribe };
-}
-
 /**
  * In-process by default; with REDIS_URL every instance publishes to and hears from Redis.
  * A Redis outage must never fail or stall a mutation: publishes are fire-and-forget with
  * no offline queue, and clients recover what they missed from `events(after)`.
  */
-export function createBus(redisUrl: string | undefined, logger: Logger, busOptions: BusOptions = {}): Bus {
+export function createBus(redisUrl: string | undefined, logger: Logger): Bus {
   if (!redisUrl) {
     // One listener per open subscription stream of an account (up to 20 per socket, any
     // number of sockets): Node's default of 10 per event would only print false leak warnings.
     const eventTarget = new EventTarget();
     setMaxListeners(0, eventTarget);
-    return { pubsub: observed(createPubSub({ eventTarget }), busOptions.onDeliver), status: () => 'in-process', close: async () => undefined };
+    return { pubsub: createPubSub({ eventTarget }), status: () => 'in-process', close: async () => undefined };
   }
 
   // Reconnect quickly (at most 1 s apart) so a restarted Redis is used again at once.
@@ -104,7 +91,7 @@ export function createBus(redisUrl: string | undefined, logger: Logger, busOptio
     subscribeClient: safeSubscribe,
   });
   return {
-    pubsub: observed(createPubSub({ eventTarget }), busOptions.onDeliver),
+    pubsub: createPubSub({ eventTarget }),
     status: () => (publishClient.status === 'ready' && subscribeClient.status === 'ready' ? 'ready' : 'degraded'),
     close: async () => {
       publishClient.disconnect();

@@ -314,7 +314,7 @@ describe('seen receipts', () => {
     // b has a's 26 messages (the intro too) past its pointer; a has b's 15. Own messages never count.
     expect(await unread(b)).toBe(26);
     expect(await unread(a)).toBe(15);
-    expect(await t.app.services.conversations.unreadConversationCount(b.id)).toBe(1);
+    expect((await t.app.services.badge.badge(b.id)).unreadConversationCount).toBe(1);
 
     const msgs = await history(b, c);
     const middle = msgs[20];
@@ -325,8 +325,8 @@ describe('seen receipts', () => {
     expect(await unread(a)).toBe(15);
     await t.ok(MarkConversationSeenDocument, { conversationId: c }, b.token);
     expect(await unread(b)).toBe(0);
-    expect(await t.app.services.conversations.unreadConversationCount(b.id)).toBe(0);
-    expect(await t.app.services.conversations.unreadConversationCount(a.id)).toBe(1);
+    expect((await t.app.services.badge.badge(b.id)).unreadConversationCount).toBe(0);
+    expect((await t.app.services.badge.badge(a.id)).unreadConversationCount).toBe(1);
   });
 
   it('the inbox badge follows sends, deletes and marks', async () => {

@@ -5,6 +5,7 @@ import { EventType } from '../../src/modules/notifications/events.service';
 import { startTestApp, type TestApp, type TestUser } from '../support/app';
 import { EventsDocument, OnMessageRequestReceivedDocument, SendMessageRequestDocument } from '../generated/graphql';
 import { until } from '../support/until';
+import { openConversation } from '../support/conversations';
 import { OwnRedis, freePort } from '../support/own-redis';
 
 /**
@@ -126,6 +127,24 @@ describeWithRedis('events across two instances through Redis', () => {
     ]);
     expect(n).toBe(5);
     await again.close();
+  });
+
+  it('delivers a message sent on B to its recipient on A without a statement on A: the event carries the message as posted', async () => {
+    const [sender, recipient] = [await a.makeUser(), await a.makeUser()];
+    const conversationId = await openConversation(a, sender, recipient);
+    const live = await a.subscribe(`subscription { messageReceived { cursor message { id text createdAt sender { id } } } }`, {}, recipient.token);
+    await deliveryReady(recipient.id);
+    await until('the redis link to be ready again', async () => (await bus(a)) === 'ready');
+    a.sql.reset();
+    const sent = await b.ok<{ sendMessage: { id: string; createdAt: string } }, unknown>(
+      `mutation S($input: SendMessageInput!) { sendMessage(input: $input) { id createdAt } }`,
+      { input: { conversationId, text: 'over redis' } },
+      sender.token,
+    );
+    const got = (await live.next()) as { messageReceived: { message: { id: string; text: string; createdAt: string; sender: { id: string } } } };
+    expect(got.messageReceived.message).toEqual({ id: sent.sendMessage.id, text: 'over redis', createdAt: sent.sendMessage.createdAt, sender: { id: sender.id } });
+    expect(a.sql.count).toBe(0);
+    await live.close();
   });
 
   it('keeps an in-process emit on B bounded while Redis is down, and delivers raw events to A again after it returns', async () => {

@@ -18,6 +18,11 @@ const UNREAD_MESSAGES = `messages msg
    WHERE msg.conversation_id = m.conversation_id AND msg.sender_id = m.other_user_id
      AND msg.seq > m.last_read_seq AND msg.seen_at IS NULL AND msg.hidden_for IS DISTINCT FROM m.user_id AND msg.unsent_at IS NULL`;
 
+/** The badge's count of `user`'s inbox conversations with unread messages, as a scalar sub-select (BadgeService). */
+export const unreadConversationCountSql = (user: string) => `(
+  SELECT count(*)::int FROM conversation_members m
+   WHERE m.user_id = ${user} AND m.in_inbox AND NOT m.muted AND EXISTS (SELECT 1 FROM ${UNREAD_MESSAGES}))`;
+
 /** The columns fromRow reads. */
 const CONVERSATION_COLUMNS = 'id, user_low_id, user_high_id, status, last_seq, last_message_id, last_message_at, opened_at, created_at';
 
@@ -219,16 +224,6 @@ export class ConversationsService {
    * with at least one message from the other participant past the user's read pointer.
    * (in_inbox implies OPEN.)
    */
-  async unreadConversationCount(userId: string, manager: EntityManager = this.dataSource.manager): Promise<number> {
-    if (!isUuid(userId)) return 0;
-    const [{ n }] = await manager.query(
-      `SELECT count(*) AS n FROM conversation_members m
-        WHERE m.user_id = $1 AND m.in_inbox AND NOT m.muted AND EXISTS (SELECT 1 FROM ${UNREAD_MESSAGES})`,
-      [userId],
-    );
-    return Number(n);
-  }
-
   /**
    * deleteConversation: hides it from the viewer's inbox only. History, the read pointer
    * and the other side are untouched; the next message brings it back (appendInTx).

@@ -1,17 +1,16 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { requireViewer, type Context } from '../../graphql/context';
 import { notFound } from '../../graphql/errors';
 import { onlyIdSelected } from '../../graphql/selection';
 import { ConnectionArgs } from '../../graphql/pagination';
 import type { UserEvent } from '../../graphql/pubsub';
 import { Conversation } from '../conversations/conversation.entity';
-import { SendRateLimit } from '../moderation/send-rate-limit.middleware';
 import { EventType } from '../notifications/events.service';
 import { User } from '../users/user.entity';
 import { Message } from './message.entity';
 import { visibleSeenAt } from './message-rules';
-import type { MessageReceivedPayload, MessageSeenPayload } from './messages.service';
+import type { MessageSeenPayload } from './messages.service';
 import { MessageConnection, MessageEvent, MessageStatus, SeenEvent, SendMessageInput } from './messages.types';
 
 @Resolver(() => Message)
@@ -22,9 +21,9 @@ export class MessagesResolver {
   }
 
   @Mutation(() => Message, { description: 'Idempotent by clientMessageId. Only in an accepted conversation.' })
-  @UseMiddleware(SendRateLimit)
   sendMessage(@Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: Context) {
-    return ctx.services.messages.send(requireViewer(ctx).id, input);
+    // Rate limited with the other sends (SendRateLimit's budget), counted by the batcher.
+    return ctx.services.sendBatcher.send(requireViewer(ctx).id, input);
   }
 
   @Mutation(() => Conversation, {
@@ -48,8 +47,7 @@ export class MessagesResolver {
     @Arg('conversationId', () => ID, { nullable: true }) _conversationId: string | null,
     @Ctx() ctx: Context,
   ): Promise<MessageEvent> {
-    const { messageId } = event.payload as unknown as MessageReceivedPayload;
-    const message = await ctx.services.messages.forDelivery(messageId, (id) => ctx.loaders.messageById.load(id));
+    const message = await ctx.services.messages.forDelivery(event, (id) => ctx.loaders.messageById.load(id));
     if (!message) throw notFound('Message not found');
     return { cursor: event.cursor, message };
   }

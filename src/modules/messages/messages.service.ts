@@ -16,6 +16,7 @@ import type { EventVisibility } from '../notifications/event-visibility';
 import { activeBanJoinSql } from '../moderation/bans.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
 import { Message } from './message.entity';
+import { fromPosted, messageFromRow, toPosted, type MessageRow } from './message-rows';
 import { evaluateSendMessage, messageTextAcceptable, receiptsAllowed, type SendMessageFacts } from './message-rules';
 
 // A live event reaches its subscribers within milliseconds of the commit; past this it is
@@ -138,12 +139,20 @@ export class MessagesService {
     this.deps.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, { conversationId: payload.conversationId });
   }
 
-  /** After the statement that wrote a message and its events: kept for its live delivery, then published. */
+  /** After the statement that wrote a message and its events: kept for its live delivery, then published carrying it. */
   private posted(tx: Tx, events: InlineEvents, seqs: string[], message: Message): Message {
-    // Registered before the events' after-commit publish, so it is there when they land.
-    tx.afterCommit(() => this.justPosted.set(message.id, message));
-    events.written(seqs);
+    this.keepForDelivery(tx, message);
+    const posted = toPosted(message);
+    events.written(seqs, (e) => (e.type === EventType.MESSAGE_RECEIVED ? { ...e, posted } : e));
     return message;
+  }
+
+  /**
+   * A message this instance posts in `tx`, kept for its live deliveries once committed.
+   * Register it before the events' after-commit publish, so it is there when they land.
+   */
+  keepForDelivery(tx: Tx, message: Message): void {
+    tx.afterCommit(() => this.justPosted.set(message.id, message));
   }
 
   /**
@@ -266,7 +275,11 @@ export class MessagesService {
   /** The message this sender already sent under `key`, if the repeat is the same send. */
   private async replay(manager: EntityManager, senderId: string, key: string, conversationId: string, text: string): Promise<Message | null> {
     const existing = await this.byClientKey(senderId, key, manager);
-    if (!existing) return null;
+    return existing && MessagesService.replayOf(existing, conversationId, text);
+  }
+
+  /** A repeat of `existing`'s key answers it when it is the same send; another send under that key is refused. */
+  static replayOf(existing: Message, conversationId: string, text: string): Message {
     if (existing.conversationId !== conversationId || existing.text !== text) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This clientMessageId was already used for a different message');
     }
@@ -362,10 +375,16 @@ export class MessagesService {
    * served as it was written: a message never changes but for seen_at, and on arrival it
    * is unseen. Otherwise every message would be read again for the recipient and again
    * for the sender's echo, right after it was written. Other instances (Redis) and late
-   * deliveries read the row.
+   * deliveries read the row. Those two read nothing either when the event carries the
+   * message as posted (UserEvent.posted) and is fresh.
    */
-  async forDelivery(id: string, load: (id: string) => Promise<Message | null>): Promise<Message | null> {
-    return this.justPosted.get(id) ?? load(id);
+  async forDelivery(event: UserEvent, load: (id: string) => Promise<Message | null>): Promise<Message | null> {
+    const { messageId } = event.payload as unknown as MessageReceivedPayload;
+    const mine = this.justPosted.get(messageId);
+    if (mine) return mine;
+    // Posted by another instance (Redis), just now: the event carries it.
+    if (event.posted && Date.now() - event.publishedAt < JUST_POSTED_MS && event.posted.id === messageId) return fromPosted(event.posted);
+    return load(messageId);
   }
 
   /** Drops this instance's delivery copy of a message that changed (edited, unsent). */
@@ -390,6 +409,9 @@ export class MessagesService {
     return this.deps.events.subscribe(viewerId, [type], async (event: UserEvent) => {
       const p = event.payload as Partial<MessageReceivedPayload & MessageSeenPayload>;
       if (!p.conversationId || (conversationId != null && p.conversationId !== conversationId)) return SKIP;
+      // A send decided the same rule (no block either way) as it committed, once for both
+      // participants: its delivery runs no query (a block after that commit is after the message).
+      if (event.type === EventType.MESSAGE_RECEIVED && event.posted) return event;
       return (await this.deps.visibility.allows(viewerId, event)) ? event : SKIP;
     });
   }
@@ -464,38 +486,6 @@ function appendCtes(when: string, replyTo = 'NULL::uuid'): string {
            FROM conv, msg WHERE m.conversation_id = $1
          RETURNING 1
        )`;
-}
-
-interface MessageRow {
-  id: string;
-  conversation_id: string;
-  seq: string;
-  sender_id: string;
-  text: string;
-  client_message_id: string | null;
-  created_at: Date;
-  seen_at: Date | null;
-  reply_to_id: string | null;
-  edited_at: Date | null;
-  edit_count: number;
-  unsent_at: Date | null;
-}
-
-function messageFromRow(row: MessageRow): Message {
-  return Object.assign(new Message(), {
-    id: row.id,
-    conversationId: row.conversation_id,
-    seq: String(row.seq),
-    senderId: row.sender_id,
-    text: row.text,
-    clientMessageId: row.client_message_id,
-    createdAt: row.created_at,
-    seenAt: row.seen_at,
-    replyToId: row.reply_to_id,
-    editedAt: row.edited_at,
-    editCount: row.edit_count,
-    unsentAt: row.unsent_at,
-  });
 }
 
 function appendParams(input: AppendMessage, id: string): unknown[] {

@@ -54,8 +54,18 @@ const OUTBOX = Symbol('event-outbox');
  */
 function eventLogCtes(first: number, after?: string): string {
   const [users, types, payloads, at] = [first, first + 1, first + 2, first + 3].map((n) => `$${n}`);
+  return eventLogCtesOver(`SELECT x.u, x.t, x.p, x.i FROM unnest(${users}::uuid[], ${types}::text[], ${payloads}::jsonb[]) WITH ORDINALITY AS x(u, t, p, i)`, at, after);
+}
+
+/**
+ * eventLogCtes over events a statement derives itself: `source` selects (u, t, p, i), i
+ * numbering them in lock order (accounts in id order, each account's in emit order), and
+ * `at` is their time. The send batch (send-batch.ts) writes the events of the sends its
+ * own statement allowed this way.
+ */
+export function eventLogCtesOver(source: string, at: string, after?: string): string {
   return `ev_all AS (
-         SELECT x.u, x.t, x.p, x.i FROM unnest(${users}::uuid[], ${types}::text[], ${payloads}::jsonb[]) WITH ORDINALITY AS x(u, t, p, i)
+         SELECT src.* FROM (${source}) AS src
          ${after ? `CROSS JOIN (SELECT count(*) FROM ${after}) AS ev_after` : ''}
        ), ev_input AS (
          SELECT * FROM ev_all
@@ -87,8 +97,11 @@ export interface InlineEvents {
   params: unknown[];
   /** A select-list expression: the written events' positions and seqs, as `written` expects them. */
   eventSeqs: string;
-  /** To call with what `eventSeqs` answered: publishes the events once the commit succeeds. */
-  written(seqs: string[]): void;
+  /**
+   * To call with what `eventSeqs` answered: publishes the events once the commit succeeds,
+   * each first passed through `decorate` (what live delivery carries beyond the log).
+   */
+  written(seqs: string[], decorate?: (event: UserEvent) => UserEvent): void;
 }
 
 /**
@@ -105,6 +118,7 @@ export class EventsService {
     private readonly dataSource: DataSource,
     private readonly pubsub: EventBus,
     private readonly clock: Clock,
+    private readonly onDeliver: (event: UserEvent) => void = () => undefined,
   ) {}
 
   emit(tx: Tx, userId: string, type: EventType, payload: Record<string, unknown>): void {
@@ -129,12 +143,12 @@ export class EventsService {
       ctes: eventLogCtes(first, after),
       params: this.params(ordered),
       eventSeqs: `ARRAY(SELECT i || ':' || seq FROM ev_numbered ORDER BY i) AS event_seqs`,
-      written: (seqs) => {
+      written: (seqs, decorate = (e) => e) => {
         const events = this.numbered(
           ordered,
           seqs.map((s) => s.split(':')).map(([i, seq]) => ({ i, seq })),
         );
-        tx.afterCommit(() => this.publish(events));
+        tx.afterCommit(() => this.publish(events.map(decorate)));
       },
     };
   }
@@ -179,14 +193,19 @@ export class EventsService {
     });
   }
 
+  /** Events another statement of the transaction wrote (send-batch.ts): published once it commits. */
+  publishOnCommit(tx: Tx, events: UserEvent[]): void {
+    tx.afterCommit(() => this.publish(events));
+  }
+
   private publish(events: UserEvent[]): void {
     for (const e of events) this.pubsub.publish('user', e.userId, { ...e, publishedAt: Date.now() });
   }
 
   /**
    * A live stream of one account's events of the given types, each passed through `map`
-   * (return SKIP to drop one): one stream layer over the pub/sub subscription, since every
-   * layer costs memory for each connected subscriber.
+   * (return SKIP to drop one): one stream layer over the pub/sub subscription (it also
+   * observes each delivery), since every layer costs memory and time for each subscriber.
    */
   subscribe<T = UserEvent>(
     userId: string,
@@ -197,7 +216,10 @@ export class EventsService {
     const wanted = new Set<string>(types);
     return transformAsyncIterable(
       this.pubsub.subscribe('user', userId),
-      (e: UserEvent) => (wanted.has(e.type) ? map(e) : SKIP),
+      (e: UserEvent) => {
+        this.onDeliver(e);
+        return wanted.has(e.type) ? map(e) : SKIP;
+      },
       // A feed shared by several subscription streams (BadgeFeed) counts those instead.
       counted ? { onStart: () => this.listeners++, onEnd: () => this.listeners-- } : {},
     );

@@ -17,6 +17,17 @@ export interface NewNotification {
   conversationId?: string | null;
 }
 
+/**
+ * The badge's count of `user`'s unread notifications, as a scalar sub-select (BadgeService):
+ * not of a muted conversation, nor of a request the account can no longer see.
+ */
+export const unreadNotificationCountSql = (user: string, now: string) => `(
+  SELECT count(*)::int FROM notifications n
+   WHERE n.user_id = ${user} AND n.read_at IS NULL
+     AND NOT EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = n.conversation_id AND m.user_id = ${user} AND m.muted)
+     AND (n.request_id IS NULL
+          OR EXISTS (SELECT 1 FROM message_requests r WHERE r.id = n.request_id AND ${canSeeRequestSql('r', user, now)})))`;
+
 /** In-app notifications. Never one for a delete (SPEC §5). */
 export class NotificationsService {
   constructor(
@@ -67,18 +78,6 @@ export class NotificationsService {
    * account muted since, nor one about a request the viewer can no longer see (above all
    * one that aged out, which nothing marks read): neither lights the red dot. One statement.
    */
-  async unreadCount(viewerId: string): Promise<number> {
-    const [{ n }] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM notifications n
-        WHERE n.user_id = $1 AND n.read_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = n.conversation_id AND m.user_id = $1 AND m.muted)
-          AND (n.request_id IS NULL
-               OR EXISTS (SELECT 1 FROM message_requests r WHERE r.id = n.request_id AND ${canSeeRequestSql('r', '$1', '$2')}))`,
-      [viewerId, this.clock.now()],
-    );
-    return n;
-  }
-
   /** Marks the given notifications (or all) read; returns how many changed. */
   async markRead(viewerId: string, ids: string[] | null | undefined): Promise<number> {
     if (ids && (ids.length > 100 || !ids.every(isUuid))) throw badInput('ids must be at most 100 notification ids', 'ids');

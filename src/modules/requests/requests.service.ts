@@ -19,6 +19,16 @@ import { canSeeRequest, isActionable, isAgedOutFor } from './request-visibility'
 export const MAX_BULK = 100;
 
 /**
+ * The badge's count of `user`'s requests, as a scalar sub-select (BadgeService reads every
+ * count of many badges in one statement): the Requests folder (folderQuery) but those
+ * whose conversation the viewer muted (they stay in the folder).
+ */
+export const pendingRequestCountSql = (user: string, now: string) => `(
+  SELECT count(*)::int FROM message_requests r
+   WHERE r.recipient_id = ${user} AND NOT r.hidden AND r.status = 'PENDING' AND r.deleted_at IS NULL AND r.expires_at > ${now}
+     AND NOT EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = r.conversation_id AND cm.user_id = r.recipient_id AND cm.muted))`;
+
+/**
  * What happens to a request after it is sent: the recipient's accept and delete (one or
  * many), the sender's withdraw, a block putting requests away, and the folders. Sending is
  * RequestSendService's (request-send.service.ts).
@@ -187,13 +197,6 @@ export class RequestsService {
         hidden,
         now,
       });
-  }
-
-  /** The badge's count: the folder's requests but those whose conversation the viewer muted (they stay in the folder). */
-  async pendingRequestCount(viewerId: string): Promise<number> {
-    return this.folderQuery(viewerId, false, this.clock.now())
-      .andWhere('NOT EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = r.conversation_id AND cm.user_id = r.recipient_id AND cm.muted)')
-      .getCount();
   }
 
   /** The sender's own requests, newest first, as PENDING / ACCEPTED / EXPIRED / WITHDRAWN. */

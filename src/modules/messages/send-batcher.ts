@@ -1,0 +1,144 @@
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import { runInTransaction, type Tx } from '../../db/transaction';
+import { AppError } from '../../graphql/errors';
+import type { UserEvent } from '../../graphql/pubsub';
+import type { Clock } from '../../lib/clock';
+import { isUuid, isValidClientMessageId } from '../../lib/ids';
+import type { Message } from './message.entity';
+import { messageTextAcceptable } from './message-rules';
+import type { MessagesService, SendMessage } from './messages.service';
+import { BatchVerdictMismatch, runSendBatch, type BatchOutcome, type QueuedSend, type RateWindow } from './send-batch';
+
+export interface SendBatcherSettings {
+  /** Off: every send takes the single path (an operator's switch, and the A/B). */
+  enabled: boolean;
+  /** Most sends in one transaction. */
+  maxBatch: number;
+  /** Batches in flight at once in this process (each on its own connection). */
+  inFlight: number;
+  /** A send that would wait longer than this for a batch is refused at once, SERVICE_UNAVAILABLE with retryAfter. */
+  maxQueueMs: number;
+  rate: RateWindow;
+}
+
+interface Waiting {
+  send: QueuedSend;
+  queuedAt: number;
+  resolve(message: Message): void;
+  reject(err: unknown): void;
+}
+
+export interface SendBatcherDeps {
+  dataSource: DataSource;
+  clock: Clock;
+  messages: MessagesService;
+  /** The single path's rate limit (for sends that fall back after their batch rolled back). */
+  consumeSend(senderId: string): Promise<void>;
+  publish(tx: Tx, events: UserEvent[]): void;
+  logger: Logger;
+}
+
+/**
+ * Group commit for sendMessage. A send joins the queue; whenever fewer than `inFlight`
+ * batches are running, the sends waiting at that moment (up to `maxBatch`) go as one
+ * transaction (send-batch.ts): no timer, so an idle server sends at once, and under load
+ * a batch holds what arrived while the one before it committed. Each client is answered
+ * only once its batch has committed (synchronous_commit stays on: an acknowledged message
+ * is durable). One send's refusal is its own; an unexpected failure of a batch (a lost
+ * connection, a deadlock past its retries, SQL and message-rules disagreeing) sends each
+ * of its members again by the single path, which decides and answers each on its own.
+ *
+ * Sends the batch does not take (a malformed id or key, a text the rules refuse) go the
+ * single path directly: their refusals keep its exact order of codes.
+ */
+export class SendBatcher {
+  private queue: Waiting[] = [];
+  private running = 0;
+  private batches = 0;
+  private batchedSends = 0;
+
+  constructor(
+    private readonly deps: SendBatcherDeps,
+    private readonly settings: SendBatcherSettings,
+  ) {}
+
+  async send(senderId: string, input: SendMessage): Promise<Message> {
+    const send = this.batchable(senderId, input);
+    if (!send) {
+      await this.deps.consumeSend(senderId);
+      return this.deps.messages.send(senderId, input);
+    }
+    const oldest = this.queue[0];
+    if (oldest && Date.now() - oldest.queuedAt > this.settings.maxQueueMs) {
+      throw new AppError('SERVICE_UNAVAILABLE', 'Too many messages are being sent right now; retry shortly', { retryAfter: 1, retryable: true });
+    }
+    return new Promise<Message>((resolve, reject) => {
+      this.queue.push({ send, queuedAt: Date.now(), resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Batches run and the sends they carried, since start (metrics, the bench). */
+  stats(): { batches: number; sends: number; queued: number; running: number } {
+    return { batches: this.batches, sends: this.batchedSends, queued: this.queue.length, running: this.running };
+  }
+
+  private batchable(senderId: string, input: SendMessage): QueuedSend | null {
+    if (!this.settings.enabled) return null;
+    const key = input.clientMessageId ?? null;
+    const replyToId = input.replyToId ?? null;
+    if (!isUuid(input.conversationId) || (key !== null && !isValidClientMessageId(key)) || (replyToId !== null && !isUuid(replyToId))) return null;
+    if (!messageTextAcceptable(input.text)) return null;
+    return { senderId, conversationId: input.conversationId, text: input.text, clientMessageId: key, replyToId };
+  }
+
+  private pump(): void {
+    while (this.running < this.settings.inFlight && this.queue.length > 0) {
+      const members = this.queue.splice(0, this.settings.maxBatch);
+      this.running++;
+      void this.run(members).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(members: Waiting[]): Promise<void> {
+    let outcomes: BatchOutcome[];
+    try {
+      outcomes = await runInTransaction(this.deps.dataSource, (tx) =>
+        runSendBatch(
+          tx,
+          members.map((m) => m.send),
+          { now: this.deps.clock.now(), rate: this.settings.rate, messages: this.deps.messages, publish: this.deps.publish },
+        ),
+      );
+      this.batches++;
+      this.batchedSends += members.length;
+    } catch (err) {
+      const level = err instanceof BatchVerdictMismatch ? 'error' : 'warn';
+      this.deps.logger[level]({ err: (err as Error).message, code: (err as { code?: string }).code, sends: members.length }, 'send batch failed; its sends go the single path');
+      await Promise.all(members.map((m) => this.single(m, true)));
+      return;
+    }
+    await Promise.all(
+      members.map((m, i) => {
+        const outcome = outcomes[i];
+        if ('message' in outcome) return m.resolve(outcome.message);
+        if ('error' in outcome) return m.reject(outcome.error);
+        return this.single(m, false);
+      }),
+    );
+  }
+
+  /** The single path for one member; `count`: its attempt was not counted (its batch rolled back). */
+  private async single(m: Waiting, count: boolean): Promise<void> {
+    try {
+      if (count) await this.deps.consumeSend(m.send.senderId);
+      m.resolve(await this.deps.messages.send(m.send.senderId, m.send));
+    } catch (err) {
+      m.reject(err);
+    }
+  }
+}

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { startTestApp, codeOf, type GqlResult, type TestApp, type TestUser } from '../support/app';
+import { openConversation } from '../support/conversations';
+import { holdingPair, holdingTransaction, waitingOnPairLock, waitingOnRowLock } from '../support/locks';
+import { until } from '../support/until';
+
+/**
+ * Group commit (issue 16): sendMessage calls waiting at the same moment are written in one
+ * transaction. Each send must still answer exactly what the single path answers, alone.
+ */
+const SEND = `mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { id text clientMessageId } }`;
+type Sent = GqlResult<{ sendMessage: { id: string; text: string; clientMessageId: string | null } }>;
+const RATE = { MESSAGE_RATE_BURST: '12', MESSAGE_RATE_PER_SECOND: '1' };
+
+let batched: TestApp;
+let single: TestApp;
+beforeAll(async () => {
+  // One batch in flight: what queues behind it goes as the next batch, all together.
+  [batched, single] = await Promise.all([startTestApp({ ...RATE, SEND_BATCHES_IN_FLIGHT: '1' }), startTestApp({ ...RATE, SEND_BATCHING: 'false' })]);
+});
+afterAll(async () => {
+  await Promise.all([batched.close(), single.close()]);
+});
+
+interface Call {
+  label: string;
+  user: TestUser;
+  input: { conversationId: string; text: string; clientMessageId?: string; replyToId?: string };
+}
+
+const send = (t: TestApp, c: Call): Promise<Sent> => t.gql(SEND, { input: c.input }, c.user.token) as Promise<Sent>;
+const answer = (res: Sent) => codeOf(res) ?? 'OK';
+
+/** Every refusal sendMessage has, and sends that succeed beside them, set up on `t`. */
+async function scenario(t: TestApp): Promise<{ calls: Call[]; conversations: string[]; repeatedId: string }> {
+  const [a, b, c, d, e, f, g, h, banned, off, offTarget, blocker, limited] = await Promise.all(
+    ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'banned', 'off', 'offTarget', 'blocker', 'limited'].map(() => t.makeUser()),
+  );
+  const ab = await openConversation(t, a, b);
+  const cd = await openConversation(t, c, d);
+  const ef = await openConversation(t, e, f);
+  const bannedG = await openConversation(t, banned, g);
+  const offH = await openConversation(t, off, h);
+  const toOff = await openConversation(t, g, offTarget);
+  const blocked = await openConversation(t, h, blocker);
+  const limitedA = await openConversation(t, limited, a);
+  await t.query(`INSERT INTO messaging_bans (user_id, until, source) VALUES ($1, NULL, 'MODERATOR')`, [banned.id]);
+  await t.query(`UPDATE users SET dm_policy = 'NOBODY' WHERE id = ANY($1)`, [[off.id, offTarget.id]]);
+  await t.query(`INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2)`, [blocker.id, h.id]);
+  // A conversation that is still a request: its sender may not write again yet.
+  const pending = await t.ok<{ sendMessageRequest: { conversation: { id: string } } }, unknown>(
+    `mutation R($input: SendMessageRequestInput!) { sendMessageRequest(input: $input) { conversation { id } } }`,
+    { input: { recipientId: d.id, text: 'hi there', clientMessageId: 'req' } },
+    e.token,
+  );
+  const earlier = (await t.ok<{ sendMessage: { id: string } }, unknown>(SEND, { input: { conversationId: ab, text: 'first', clientMessageId: 'k-first' } }, a.token)).sendMessage.id;
+  const elsewhere = (await t.ok<{ sendMessage: { id: string } }, unknown>(SEND, { input: { conversationId: cd, text: 'other' } }, c.token)).sendMessage.id;
+  const calls: Call[] = [
+    { label: 'ok a→b', user: a, input: { conversationId: ab, text: 'one', clientMessageId: 'k1' } },
+    { label: 'ok b→a, same conversation', user: b, input: { conversationId: ab, text: 'two' } },
+    { label: 'ok reply', user: b, input: { conversationId: ab, text: 'three', replyToId: earlier } },
+    { label: 'ok c→d', user: c, input: { conversationId: cd, text: 'four' } },
+    { label: 'repeat, same send', user: a, input: { conversationId: ab, text: 'first', clientMessageId: 'k-first' } },
+    { label: 'repeat, another text', user: a, input: { conversationId: ab, text: 'not first', clientMessageId: 'k-first' } },
+    { label: 'one key twice in the batch (1)', user: c, input: { conversationId: cd, text: 'twice', clientMessageId: 'k-twice' } },
+    { label: 'one key twice in the batch (2)', user: c, input: { conversationId: cd, text: 'twice', clientMessageId: 'k-twice' } },
+    { label: 'reply to another conversation', user: a, input: { conversationId: ab, text: 'x', replyToId: elsewhere } },
+    { label: 'reply to no message', user: a, input: { conversationId: ab, text: 'x', replyToId: randomUUID() } },
+    { label: 'not a participant', user: g, input: { conversationId: ab, text: 'x' } },
+    { label: 'no such conversation', user: g, input: { conversationId: randomUUID(), text: 'x' } },
+    { label: 'malformed conversation id', user: g, input: { conversationId: 'nope', text: 'x' } },
+    { label: 'still a request', user: e, input: { conversationId: pending.sendMessageRequest.conversation.id, text: 'x' } },
+    { label: 'banned sender', user: banned, input: { conversationId: bannedG, text: 'x' } },
+    { label: 'own messages off', user: off, input: { conversationId: offH, text: 'x' } },
+    { label: 'recipient messages off', user: g, input: { conversationId: toOff, text: 'x' } },
+    { label: 'blocked', user: h, input: { conversationId: blocked, text: 'x' } },
+    { label: 'empty text', user: d, input: { conversationId: cd, text: '   ' } },
+    { label: 'bad key', user: d, input: { conversationId: cd, text: 'x', clientMessageId: 'x'.repeat(65) } },
+    ...Array.from({ length: 13 }, (_, k) => k + 1).map((n) => ({ label: `rate ${n}`, user: limited, input: { conversationId: limitedA, text: `r${n}` } })),
+  ];
+  return { calls, conversations: [ab, cd, ef, bannedG, offH, toOff, blocked, limitedA], repeatedId: earlier };
+}
+
+/** The single path's answer to sends that ran in parallel, read alike: one answer per label (the rate-limited sender's as a count). */
+function summary(calls: Call[], answers: Sent[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const rate: string[] = [];
+  calls.forEach((c, i) => {
+    if (c.label.startsWith('rate')) rate.push(answer(answers[i]));
+    else out[c.label] = answer(answers[i]);
+  });
+  out.rate = rate.sort();
+  return out;
+}
+
+async function contiguous(t: TestApp, conversations: string[]): Promise<void> {
+  const rows = await t.query<{ id: string; last_seq: string; n: string; max: string | null; min: string | null }>(
+    `SELECT c.id, c.last_seq, count(m.id) AS n, max(m.seq) AS max, min(m.seq) AS min
+       FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id WHERE c.id = ANY($1) GROUP BY c.id`,
+    [conversations],
+  );
+  for (const r of rows) {
+    expect(r.max ?? '0').toBe(r.last_seq);
+    expect(Number(r.n)).toBe(r.max === null ? 0 : Number(r.max) - Number(r.min) + 1);
+  }
+  const gaps = await t.query<{ user_id: string }>(
+    `SELECT user_id FROM events GROUP BY user_id HAVING count(*) <> max(seq) - min(seq) + 1
+      UNION ALL SELECT c.user_id FROM event_counters c WHERE c.last_seq <> (SELECT coalesce(max(seq), c.last_seq) FROM events e WHERE e.user_id = c.user_id)`,
+  );
+  expect(gaps).toEqual([]);
+}
+
+/** Runs `calls` in parallel on the batching app as one batch: they queue behind a batch held on a pair lock. */
+async function asOneBatch(t: TestApp, calls: Call[]): Promise<Sent[]> {
+  const [x, y] = [await t.makeUser(), await t.makeUser()];
+  const xy = await openConversation(t, x, y);
+  const held = await holdingPair(t, x, y);
+  let answered = false;
+  const first = t.gql(SEND, { input: { conversationId: xy, text: 'ahead' } }, x.token).finally(() => (answered = true));
+  await waitingOnPairLock(t, () => answered);
+  const before = t.app.services.sendBatcher.stats();
+  const answers = Promise.all(calls.map((c) => send(t, c)));
+  const batchable = calls.length - calls.filter((c) => /malformed|empty|bad key/.test(c.label)).length;
+  await until('the sends to queue behind the held batch', () => t.app.services.sendBatcher.stats().queued === batchable);
+  await held.commit();
+  expect(codeOf(await first)).toBeUndefined();
+  const result = await answers;
+  const after = t.app.services.sendBatcher.stats();
+  expect(after.batches - before.batches).toBe(2); // the one held, and all of these
+  return result;
+}
+
+it('answers each send in one batch exactly as the single path answers it alone: every refusal code, replays, rate limit', async () => {
+  const [onBatch, onSingle] = await Promise.all([scenario(batched), scenario(single)]);
+  const batchAnswers = await asOneBatch(batched, onBatch.calls);
+  const singleAnswers = await Promise.all(onSingle.calls.map((c) => send(single, c)));
+
+  const expected = {
+    'ok a→b': 'OK',
+    'ok b→a, same conversation': 'OK',
+    'ok reply': 'OK',
+    'ok c→d': 'OK',
+    'repeat, same send': 'OK',
+    'repeat, another text': 'IDEMPOTENCY_KEY_REUSED',
+    'one key twice in the batch (1)': 'OK',
+    'one key twice in the batch (2)': 'OK',
+    'reply to another conversation': 'NOT_FOUND',
+    'reply to no message': 'NOT_FOUND',
+    'not a participant': 'NOT_FOUND',
+    'no such conversation': 'NOT_FOUND',
+    'malformed conversation id': 'NOT_FOUND',
+    'still a request': 'REQUEST_PENDING',
+    'banned sender': 'MESSAGING_BANNED',
+    'own messages off': 'OWN_MESSAGING_DISABLED',
+    'recipient messages off': 'RECIPIENT_UNAVAILABLE',
+    blocked: 'RECIPIENT_UNAVAILABLE',
+    'empty text': 'BAD_USER_INPUT',
+    'bad key': 'BAD_USER_INPUT',
+    rate: [...Array.from({ length: 12 }, () => 'OK'), 'RATE_LIMITED'],
+  };
+  expect(summary(onSingle.calls, singleAnswers)).toEqual(expected);
+  expect(summary(onBatch.calls, batchAnswers)).toEqual(expected);
+
+  const byLabel = (label: string) => batchAnswers[onBatch.calls.findIndex((c) => c.label === label)];
+  // A repeat answers the message already sent; one key twice in a batch is one message.
+  expect(byLabel('repeat, same send').data?.sendMessage.id).toBe(onBatch.repeatedId);
+  expect(byLabel('one key twice in the batch (2)').data?.sendMessage.id).toBe(byLabel('one key twice in the batch (1)').data?.sendMessage.id);
+  const [{ n }] = await batched.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE client_message_id = 'k-twice'`);
+  expect(n).toBe('1');
+  const limitedAny = onBatch.calls.map((c, i) => (c.label.startsWith('rate') ? batchAnswers[i] : null)).find((r) => r && codeOf(r) === 'RATE_LIMITED');
+  expect((limitedAny!.errors![0].extensions as { retryAfter: number }).retryAfter).toBeGreaterThanOrEqual(1);
+  // The refused wrote nothing; the sent are in order with no gap, their events too.
+  for (const t of [batched, single]) {
+    const refusedTexts = await t.query(`SELECT text FROM messages WHERE text IN ('x', 'not first', '   ')`);
+    expect(refusedTexts).toEqual([]);
+  }
+  await contiguous(batched, onBatch.conversations);
+  // Sent in the batch's order within a conversation, each participant's events in that order too.
+  const order = await batched.query<{ text: string }>(`SELECT text FROM messages WHERE conversation_id = $1 ORDER BY seq`, [onBatch.conversations[0]]);
+  expect(order.map((r) => r.text)).toEqual(['hello', 'first', 'one', 'two', 'three']);
+});
+
+it('sees a block that commits while the batch waits for the pair', async () => {
+  const [a, b] = [await batched.makeUser(), await batched.makeUser()];
+  const c = await openConversation(batched, a, b);
+  const held = await holdingPair(batched, a, b, (tx) => batched.app.services.relationships.blockInTx(tx, b.id, a.id));
+  let answered = false;
+  const res = send(batched, { label: '', user: a, input: { conversationId: c, text: 'after the block' } }).finally(() => (answered = true));
+  await waitingOnPairLock(batched, () => answered);
+  await held.commit();
+  expect(codeOf(await res)).toBe('RECIPIENT_UNAVAILABLE');
+  expect(await batched.query(`SELECT 1 FROM messages WHERE text = 'after the block'`)).toEqual([]);
+});
+
+it('two instances batching sends over crossing pairs never deadlock, and leave seqs and cursors gap-free', async () => {
+  const other = await startTestApp({ ...RATE, SEND_BATCH_MAX: '8' }, { databaseUrl: batched.config.databaseUrl });
+  try {
+    const users = await Promise.all(Array.from({ length: 6 }, () => batched.makeUser()));
+    const conversations: Array<{ id: string; a: TestUser; b: TestUser }> = [];
+    for (let i = 0; i < users.length; i++) {
+      for (let j = i + 1; j < users.length; j++) conversations.push({ id: await openConversation(batched, users[i], users[j]), a: users[i], b: users[j] });
+    }
+    const [{ deadlocks: before }] = await batched.query<{ deadlocks: string }>(`SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`);
+    // Each instance walks the pairs in the opposite order, both participants writing.
+    const calls = (t: TestApp, reverse: boolean) => {
+      const list = reverse ? [...conversations].reverse() : conversations;
+      return list.flatMap((c, i) => [c.a, c.b].map((u, k) => t.gql(SEND, { input: { conversationId: c.id, text: `m${i}.${k}`, clientMessageId: `${reverse}-${c.id}-${k}` } }, u.token) as Promise<Sent>));
+    };
+    const answers = await Promise.all([...calls(batched, false), ...calls(other, true)]);
+    expect(answers.map(answer).filter((a) => a !== 'OK')).toEqual([]);
+    const [{ deadlocks: after }] = await batched.query<{ deadlocks: string }>(`SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`);
+    expect(after).toBe(before);
+    await contiguous(batched, conversations.map((c) => c.id));
+    const [{ n }] = await batched.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE conversation_id = ANY($1) AND client_message_id IS NOT NULL`, [conversations.map((c) => c.id)]);
+    expect(Number(n)).toBe(conversations.length * 4);
+  } finally {
+    await other.close();
+  }
+});
+
+it('a batch whose connection is killed mid-statement leaves nothing partial; a retry with the same key answers the committed message', async () => {
+  const [a, b] = [await batched.makeUser(), await batched.makeUser()];
+  const c = await openConversation(batched, a, b);
+  // The conversation's row held: the batch passes the pair lock, counts the attempt, and
+  // waits in its append.
+  const held = await holdingTransaction(batched, async (tx) => {
+    await tx.manager.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [c]);
+  });
+  let answered = false;
+  const call: Call = { label: '', user: a, input: { conversationId: c, text: 'killed', clientMessageId: 'k-killed' } };
+  const first = send(batched, call).finally(() => (answered = true));
+  await waitingOnRowLock(batched, () => answered);
+  const killed = await batched.query<{ ok: boolean }>(
+    `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%unnest($1::int[]%'`,
+  );
+  expect(killed).toEqual([{ ok: true }]);
+  await held.commit();
+  const firstAnswer = await first;
+  const retry = await send(batched, call);
+  expect(codeOf(retry)).toBeUndefined();
+  const rows = await batched.query<{ id: string }>(`SELECT id FROM messages WHERE client_message_id = 'k-killed'`);
+  expect(rows).toHaveLength(1);
+  expect(retry.data!.sendMessage.id).toBe(rows[0].id);
+  // The first call either fell back to the single path (and answered that same message) or failed as retryable.
+  if (codeOf(firstAnswer) === undefined) expect(firstAnswer.data!.sendMessage.id).toBe(rows[0].id);
+  else expect(codeOf(firstAnswer)).toBe('SERVICE_UNAVAILABLE');
+  // The killed transaction's attempt was rolled back with it: the rate limit counted each call once.
+  const [{ points }] = await batched.query<{ points: number }>(`SELECT points FROM rate_limits WHERE key = $1`, [`send:${a.id}`]);
+  expect(points).toBe(2);
+  await contiguous(batched, [c]);
+});
+
+it('a batch costs the same statements whatever its size, and its live deliveries none', async () => {
+  const counted = async (size: number) => {
+    const users = await Promise.all(Array.from({ length: size * 2 }, () => batched.makeUser()));
+    const pairs = await Promise.all(Array.from({ length: size }, (_, i) => openConversation(batched, users[2 * i], users[2 * i + 1])));
+    const live = await Promise.all(pairs.map((_, i) => batched.subscribe(`subscription { messageReceived { message { id text sender { id } } } }`, {}, users[2 * i + 1].token)));
+    const [x, y] = [await batched.makeUser(), await batched.makeUser()];
+    const xy = await openConversation(batched, x, y);
+    const held = await holdingPair(batched, x, y);
+    let answered = false;
+    const ahead = batched.gql(SEND, { input: { conversationId: xy, text: 'ahead' } }, x.token).finally(() => (answered = true));
+    await waitingOnPairLock(batched, () => answered);
+    // From here: the held transaction's COMMIT, the rest of the batch ahead, and the batch of `size`.
+    batched.sql.reset();
+    const answers = Promise.all(pairs.map((c, i) => send(batched, { label: '', user: users[2 * i], input: { conversationId: c, text: `sized ${i}` } })));
+    await until('the sends to queue', () => batched.app.services.sendBatcher.stats().queued === size);
+    await held.commit();
+    await ahead;
+    expect((await answers).map(answer)).toEqual(pairs.map(() => 'OK'));
+    await until('every recipient to hear of its message', () => live.every((s) => s.events.length === 1));
+    const count = batched.sql.count;
+    await Promise.all(live.map((s) => s.close()));
+    return count;
+  };
+  const [two, twenty] = [await counted(2), await counted(20)];
+  expect(twenty).toBe(two);
+  // COMMIT (the held transaction); the batch ahead's append and COMMIT; BEGIN, lock and
+  // count, facts and append, COMMIT for the batch; nothing for 2 or 20 deliveries.
+  expect(two).toBe(7);
+});
