@@ -7,7 +7,7 @@
  *
  * Options: --quick, --reps N, --scale S, --reuse-seed, --no-profile / --profile, --only a,b,c
  * (workload groups: hello, pages, requests, messages, seen, mixed, storms, chat),
- * --chat-rates 1000,5000 (messages per second in total, for the chat runs),
+ * --chat-rates 1000,2000,5000 (messages per second in total, for the chat runs),
  * --report bench/results/<date>.json (render the markdown again from a saved run).
  */
 import { execFile } from 'node:child_process';
@@ -23,7 +23,7 @@ import * as ops from './lib/operations';
 import { loadPools, type Pools } from './lib/pools';
 import { DIST, ROOT, cpuWindow, quiet, startServer, stopAll, type CpuWindow, type ServerProcess } from './lib/procs';
 import { latestProfile, monoUs, summarise, type ProfileSummary } from './lib/profile';
-import { chatRun, openSubscribers, seenRun, CHAT_SUBSCRIPTION, SEEN_SUBSCRIPTION, type OpenLoopResult } from './lib/realtime';
+import { chatRun, openSubscribers, seenRun, BADGE_SUBSCRIPTION, CHAT_SUBSCRIPTION, SEEN_SUBSCRIPTION, type OpenLoopResult } from './lib/realtime';
 import { buildReport } from './lib/report';
 import type { CaptureJob, CapturedOp, ReplayJob, ReplayResult } from './lib/replay-types';
 import { cloneSeed, dropDatabase, ensureSeed, type SeedInfo } from './lib/seed';
@@ -75,7 +75,8 @@ const S: Settings = {
   replayConnections: 16,
   storms: quick ? [1000, 2000] : [1000, 10000],
   chatPairs: 1000,
-  chatRates: opt('chat-rates')?.split(',').map(Number) ?? (quick ? [1000] : [1000, 5000]),
+  // 2000: the capacity question between the 1k target and the 5k overload.
+  chatRates: opt('chat-rates')?.split(',').map(Number) ?? (quick ? [1000] : [1000, 2000, 5000]),
   chatSeconds: quick ? 2 : 4,
   drainMs: quick ? 2500 : 8000,
   seenSeconds: quick ? 2 : 5,
@@ -472,8 +473,16 @@ async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<s
     if (wants('chat') && pools.chatPairs.length) {
       const pairs = pools.chatPairs;
       const people = pairs.flatMap((p) => [p.a, p.b]);
-      for (const [label, server] of [['ours', ours], ['bare', bare]] as const) {
-        const subs = await openSubscribers({ wsUrl: server.wsUrl, base: server.base, users: people, tokens, query: CHAT_SUBSCRIPTION, timeoutMs: 60_000 });
+      // The same pairs and rates three ways: ours; ours with every client also on
+      // inboxBadgeChanged, as the product's client keeps it open; the bare ceiling.
+      const workloads = [
+        { label: 'ours', server: ours, query: CHAT_SUBSCRIPTION as string | string[] },
+        { label: 'ours+badge', server: ours, query: [CHAT_SUBSCRIPTION, BADGE_SUBSCRIPTION] },
+        { label: 'bare', server: bare, query: CHAT_SUBSCRIPTION },
+      ];
+      for (const { label, server, query } of workloads) {
+        const badge = Array.isArray(query);
+        const subs = await openSubscribers({ wsUrl: server.wsUrl, base: server.base, users: people, tokens, query, timeoutMs: 60_000 });
         log(`chat ${label}: ${pairs.length} pairs online (${subs.storm.seconds}s to subscribe)`);
         await sleep(500);
         for (const rate of S.chatRates) {
@@ -483,7 +492,8 @@ async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<s
               serverPid: server.pid,
               label: `chat ${label} ${pairs.length} pairs`,
               url: server.url,
-              dbUrl: label === 'ours' ? dbUrl(database) : undefined,
+              base: server.base,
+              dbUrl: server === ours ? dbUrl(database) : undefined,
               pairs,
               tokens,
               subscribers: subs,
@@ -491,6 +501,7 @@ async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<s
               seconds: S.chatSeconds,
               via,
               drainMs: S.drainMs,
+              badge,
             });
             await sleep(1000);
           }
