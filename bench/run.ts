@@ -23,6 +23,7 @@ import * as ops from './lib/operations';
 import { loadPools, type Pools } from './lib/pools';
 import { DIST, ROOT, cpuWindow, quiet, startServer, stopAll, type CpuWindow, type ServerProcess } from './lib/procs';
 import { latestProfile, monoUs, summarise, type ProfileSummary } from './lib/profile';
+import { applyDatabaseSettings, applyServerSettings, effectiveSettings, memberTableOptions, restoreServerSettings, DATABASE_SETTINGS, type PgSettingsRecord } from './lib/pg-settings';
 import { chatRun, openSubscribers, seenRun, BADGE_SUBSCRIPTION, CHAT_SUBSCRIPTION, SEEN_SUBSCRIPTION, type OpenLoopResult } from './lib/realtime';
 import { buildReport } from './lib/report';
 import type { CaptureJob, CapturedOp, ReplayJob, ReplayResult } from './lib/replay-types';
@@ -129,6 +130,20 @@ export interface RepResult {
 }
 
 // ---- helpers -----------------------------------------------------------------------------------
+
+let serverSettings: Pick<PgSettingsRecord, 'server' | 'serverSkipped'> = { server: [] };
+/** The settings as the first copy's sessions saw them, for the result. */
+let pgSettings: PgSettingsRecord | null = null;
+
+/** A fresh copy of the seed with the per-database settings on it (before any server connects). */
+async function freshCopy(seed: SeedInfo, database: string): Promise<void> {
+  await cloneSeed(seed.database, database);
+  await applyDatabaseSettings(database);
+  if (!pgSettings) {
+    pgSettings = { ...serverSettings, database: DATABASE_SETTINGS, effective: await effectiveSettings(dbUrl(database)), conversationMembers: await memberTableOptions(dbUrl(database)) };
+    log(`pg settings in effect: ${JSON.stringify(pgSettings.effective)}; conversation_members ${JSON.stringify(pgSettings.conversationMembers)}`);
+  }
+}
 
 async function runNode(script: string, args: string[], timeoutMs = 300_000): Promise<void> {
   await pexec(process.execPath, [path.join(DIST, 'bench', script), ...args], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
@@ -284,7 +299,7 @@ async function capture(database: string, pools: Pools): Promise<{ ops: Record<st
 async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<string, CapturedOp> } | null): Promise<{ result: RepResult; captured: { ops: Record<string, CapturedOp>; delivery: Record<string, unknown> } | null }> {
   const database = `mr_bench_run_${RUN_ID}`;
   log(`=== repetition ${rep}/${S.reps}: fresh copy of ${seed.database}`);
-  await cloneSeed(seed.database, database);
+  await freshCopy(seed, database);
   const pools = await loadPools(dbUrl(database), 7 + rep, S.chatPairs);
   const tokens = await mintTokens(pools.userIds);
   const tok = (id: string) => tokens.get(id)!;
@@ -557,7 +572,7 @@ async function waitSocketsClosed(server: ServerProcess): Promise<void> {
 async function profilePass(seed: SeedInfo): Promise<{ file: string | null; summaries: ProfileSummary[] }> {
   const database = `mr_bench_run_${RUN_ID}`;
   log('=== profile pass: our server under node --cpu-prof during the slow workloads');
-  await cloneSeed(seed.database, database);
+  await freshCopy(seed, database);
   const pools = await loadPools(dbUrl(database), 99, S.chatPairs);
   const tokens = await mintTokens(pools.userIds);
   const dir = path.join(RESULTS, 'profiles', stamp);
@@ -648,6 +663,7 @@ async function main() {
   if (opt('report')) return rerender(opt('report')!);
   const t0 = Date.now();
   log(`settings: ${JSON.stringify(S)}`);
+  serverSettings = await applyServerSettings();
   const machine = await machineInfo();
   const seed = await ensureSeed(S.scale, !flag('reuse-seed'));
   const reps: RepResult[] = [];
@@ -661,7 +677,7 @@ async function main() {
   if (S.profile) profile = await profilePass(seed);
 
   mkdirSync(RESULTS, { recursive: true });
-  const report = buildReport({ settings: S, machine, seed, reps, captured, profile, seconds: Math.round((Date.now() - t0) / 1000) });
+  const report = buildReport({ settings: S, machine: { ...machine, pgSettings }, seed, reps, captured, profile, seconds: Math.round((Date.now() - t0) / 1000) });
   const base = path.join(RESULTS, `${stamp}${S.quick ? '-quick' : ''}`);
   writeFileSync(`${base}.json`, JSON.stringify(report.json, null, 1));
   writeFileSync(`${base}.md`, report.markdown);
@@ -674,6 +690,7 @@ async function cleanup(code: number) {
   if (cleaning) return;
   cleaning = true;
   await stopAll();
+  await restoreServerSettings();
   await dropDatabase(`mr_bench_run_${RUN_ID}`);
   rmSync(TMP, { recursive: true, force: true });
   process.exit(code);

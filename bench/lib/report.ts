@@ -4,6 +4,7 @@ import type { CapturedOp } from './replay-types';
 import type { SeedInfo } from './seed';
 import type { HttpWorkload, RepResult, Settings } from '../run';
 import type { OpenLoopResult } from './realtime';
+import type { PgSettingsRecord } from './pg-settings';
 
 /** Medians over the repetitions, the targets of issue 7, a JSON file and a markdown table. */
 
@@ -328,7 +329,7 @@ export function buildReport(inp: Input): { json: unknown; markdown: string } {
 
   // ---- markdown -----------------------------------------------------------------------------------------
   const L: string[] = [];
-  const m = inp.machine as { cpus: number; cpuModel: string; node: string; postgres: { version: string; synchronous_commit: string } };
+  const m = inp.machine as { cpus: number; cpuModel: string; node: string; postgres: { version: string; synchronous_commit: string }; pgSettings?: PgSettingsRecord | null };
   L.push(`# Benchmark ${json.date.slice(0, 16).replace('T', ' ')} UTC${inp.settings.quick ? ' (quick)' : ''}`);
   L.push('');
   L.push(
@@ -337,6 +338,20 @@ export function buildReport(inp: Input): { json: unknown; markdown: string } {
       `${inp.seed.counts.messages} messages, ${inp.seed.counts.requests} requests (${inp.seed.counts.hotPending} pending to the hot account); ${inp.seed.reused ? 'seed reused' : `seeded in ${inp.seed.seedSeconds} s`}; run ${inp.seconds} s.`,
   );
   L.push('');
+  const ps = m.pgSettings;
+  if (ps) {
+    const e = ps.effective;
+    const server = ps.server.length
+      ? `${ps.server.map((x) => `${x.name} ${x.applied} (before: ${x.before ?? 'not in postgresql.auto.conf'})`).join(', ')} by ALTER SYSTEM for this run, restored at its end`
+      : `server-wide settings not applied: ${ps.serverSkipped ?? '–'}`;
+    L.push(
+      `PostgreSQL settings (docs/deployment.md): ${server}; per database ${Object.entries(ps.database).map(([k, v]) => `${k} ${v}`).join(', ')}; ` +
+        `as a session saw them: checkpoint_timeout ${e.checkpoint_timeout}, max_wal_size ${e.max_wal_size}, wal_compression ${e.wal_compression}, jit ${e.jit}; ` +
+        `shared_buffers ${e.shared_buffers} (needs a restart: reported, not changed); fsync ${e.fsync}, synchronous_commit ${e.synchronous_commit}; ` +
+        `conversation_members ${ps.conversationMembers?.join(', ') ?? 'with default storage parameters'}.`,
+    );
+    L.push('');
+  }
   // A broken invariant is the first thing a reader must see, whatever the latencies.
   const proven = chatRows.map((c) => ({ c, p: integrityOf(c) })).filter((x) => x.p.checked > 0);
   const broken = proven.filter((x) => x.p.failed.length);
