@@ -18,8 +18,8 @@ export const DATABASE_SETTINGS: Record<string, string> = {
   // OLTP statements of well under a millisecond gain nothing from JIT; a misestimated plan
   // over jit_above_cost would pay LLVM's compile (tens of ms) inside one request.
   jit: 'off',
-  // Superuser-settable, so per database for the bench (whose server connects as a
-  // superuser); a deployment sets it server-wide. lz4: the cheapest of the three codecs.
+  // Superuser-settable: set per database by a superuser, every role's sessions get it, so
+  // it need not touch the shared server. lz4: the cheapest of the three codecs.
   wal_compression: 'lz4',
 };
 
