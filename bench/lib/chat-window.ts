@@ -16,6 +16,12 @@ export interface WindowCost {
   postgresCpuMs: number;
   /** Checkpoints started inside the window (timed + requested). */
   checkpoints: number | null;
+  /**
+   * Of those, requested ones: by WAL volume (max_wal_size), or forced by a CHECKPOINT, a
+   * DROP DATABASE or a CREATE DATABASE … STRATEGY FILE_COPY anywhere on the server (a test
+   * suite dropping its per-file databases does that).
+   */
+  checkpointsRequested: number | null;
   /** Buffers the checkpointer wrote inside the window: also a checkpoint that started before it. */
   checkpointBuffers: number | null;
   /** Buffers backends had to write themselves to find a free one (shared_buffers too small, or the bgwriter behind). */
@@ -31,6 +37,7 @@ export interface WindowCost {
 
 interface PgSample {
   checkpoints: number;
+  requested: number;
   checkpointBuffers: number;
   backendBuffers: number | null;
   walBytes: number;
@@ -71,6 +78,7 @@ export async function openWindow(o: { serverPid?: number; base?: string; dbUrl?:
       // Never below zero: see cpuWindow in procs.ts.
       postgresCpuMs: Math.max(0, p1 - p0),
       checkpoints: diff((s) => s.checkpoints),
+      checkpointsRequested: diff((s) => s.requested),
       checkpointBuffers: diff((s) => s.checkpointBuffers),
       backendBuffers: diff((s) => s.backendBuffers),
       walBytes: diff((s) => s.walBytes),
@@ -94,8 +102,8 @@ async function pgSample(url: string): Promise<PgSample | null> {
       const v = Number((await c.query('SHOW server_version_num')).rows[0].server_version_num);
       const ckpt =
         v >= 170000
-          ? (await c.query('SELECT num_timed + num_requested AS n, buffers_written AS b, NULL AS backend FROM pg_stat_checkpointer')).rows[0]
-          : (await c.query('SELECT checkpoints_timed + checkpoints_req AS n, buffers_checkpoint AS b, buffers_backend AS backend FROM pg_stat_bgwriter')).rows[0];
+          ? (await c.query('SELECT num_timed + num_requested AS n, num_requested AS req, buffers_written AS b, NULL AS backend FROM pg_stat_checkpointer')).rows[0]
+          : (await c.query('SELECT checkpoints_timed + checkpoints_req AS n, checkpoints_req AS req, buffers_checkpoint AS b, buffers_backend AS backend FROM pg_stat_bgwriter')).rows[0];
       const wal = (await c.query('SELECT wal_bytes, wal_fpi FROM pg_stat_wal')).rows[0];
       // This backend's own snapshot is fresh (a new connection); other backends report
       // their table counts at most about once a second, which the drain before this covers.
@@ -106,6 +114,7 @@ async function pgSample(url: string): Promise<PgSample | null> {
       ).rows[0];
       return {
         checkpoints: Number(ckpt.n),
+        requested: Number(ckpt.req),
         checkpointBuffers: Number(ckpt.b),
         backendBuffers: ckpt.backend == null ? null : Number(ckpt.backend),
         walBytes: Number(wal.wal_bytes),

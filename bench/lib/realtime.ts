@@ -377,7 +377,7 @@ export async function chatRun(o: {
     if (w) {
       log(
         `${o.label}: window ${w.seconds}s: cpu/msg server ${result.perMessage?.serverMs} ms, pg ${result.perMessage?.postgresMs} ms; ` +
-          `WAL ${result.perMessage?.walBytes} B/msg (${result.perMessage?.walFpi} FPI/msg); checkpoints ${w.checkpoints} (${w.checkpointBuffers} buffers), backend writes ${w.backendBuffers}; ` +
+          `WAL ${result.perMessage?.walBytes} B/msg (${result.perMessage?.walFpi} FPI/msg); checkpoints ${w.checkpoints} (${w.checkpointsRequested} requested, ${w.checkpointBuffers} buffers), backend writes ${w.backendBuffers}; ` +
           `GC ${w.gc ? `${w.gc.count} pauses, ${w.gc.ms} ms, ${w.gc.over10ms} over 10 ms` : '–'}` +
           `${o.badge ? `; badge updates ${badgeUpdates}` : ''}${result.durableRate != null ? `; durable ${result.durableRate} msg/s` : ''}`,
       );

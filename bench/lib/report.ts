@@ -472,10 +472,11 @@ function chatProofSection(L: string[], rows: ChatRow[], drainMs: number): void {
   L.push(
     `Each chat run's window goes from the first send until every acknowledgement and delivery is in (at most the ${drainMs / 1000} s drain). ` +
       'CPU per message is the server process\'s and all postgres processes\' utime + stime over the window divided by messages sent; WAL and checkpoints are the whole server\'s. ' +
-      'Checkpoints, backend buffer writes and GC pauses are listed per repetition (a · b · c), the rest are medians.',
+      'Checkpoints, backend buffer writes and GC pauses are listed per repetition (a · b · c), the rest are medians. ' +
+        'A requested checkpoint comes from WAL volume or was forced (CHECKPOINT, DROP DATABASE or CREATE DATABASE … FILE_COPY by anyone on the server: a test suite dropping its databases).',
   );
   L.push('');
-  L.push('| run | invariants | sent/s | durable msg/s | failed: internal / shed / other | ack p99 (ms) | CPU/msg server / pg (ms) | WAL/msg (bytes, FPI) | checkpoints (buffers written) | backend writes | GC pauses: count, ms (> 10 ms) | badge updates/msg |');
+  L.push('| run | invariants | sent/s | durable msg/s | failed: internal / shed / other | ack p99 (ms) | CPU/msg server / pg (ms) | WAL/msg (bytes, FPI) | checkpoints, buffers written | backend writes | GC pauses: count, ms (> 10 ms) | badge updates/msg |');
   L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of rows) {
     const checked = c.integrity.filter((x) => x.i);
@@ -485,7 +486,7 @@ function chatProofSection(L: string[], rows: ChatRow[], drainMs: number): void {
     L.push(
       `| ${c.label} ${c.via === 'ws' ? 'graphql-ws' : 'HTTP'} ${c.rate}/s | ${proof} | ${fmt(c.achieved, 0)} | ${fmt(c.durableRate, 0)} | ${c.failures.internal} / ${c.failures.shed} / ${c.failures.other} | ${fmt(c.ackP99, 1)} | ` +
         `${fmt(c.serverMsPerMsg, 3)} / ${fmt(c.postgresMsPerMsg, 3)} | ${fmt(c.walBytesPerMsg, 0)}, ${fmt(c.walFpiPerMsg, 2)} | ` +
-        `${list(w.map((x) => (x.w?.checkpoints == null ? null : `${x.w.checkpoints} (${x.w.checkpointBuffers})`)))} | ${list(w.map((x) => x.w?.backendBuffers))} | ` +
+        `${list(w.map((x) => (x.w?.checkpoints == null ? null : `${x.w.checkpoints}${x.w.checkpointsRequested ? ` (${x.w.checkpointsRequested} requested)` : ''}, ${x.w.checkpointBuffers}`)))} | ${list(w.map((x) => x.w?.backendBuffers))} | ` +
         `${list(w.map((x) => (x.w?.gc ? `${x.w.gc.count}, ${x.w.gc.ms} (${x.w.gc.over10ms})` : null)))} | ${c.badge ? fmt(c.badgePerMsg, 2) : ''} |`,
     );
   }
