@@ -7,7 +7,7 @@
  *
  * Options: --quick, --reps N, --scale S, --reuse-seed, --no-profile / --profile, --only a,b,c
  * (workload groups: hello, pages, requests, messages, seen, mixed, storms, chat),
- * --chat-rates 1000,5000 (messages per second in total, for the chat runs),
+ * --chat-rates 1000,2000,5000 (messages per second in total, for the chat runs),
  * --report bench/results/<date>.json (render the markdown again from a saved run).
  */
 import { execFile } from 'node:child_process';
@@ -23,7 +23,8 @@ import * as ops from './lib/operations';
 import { loadPools, type Pools } from './lib/pools';
 import { DIST, ROOT, cpuWindow, quiet, startServer, stopAll, type CpuWindow, type ServerProcess } from './lib/procs';
 import { latestProfile, monoUs, summarise, type ProfileSummary } from './lib/profile';
-import { chatRun, openSubscribers, seenRun, CHAT_SUBSCRIPTION, SEEN_SUBSCRIPTION, type OpenLoopResult } from './lib/realtime';
+import { applyDatabaseSettings, applyServerSettings, effectiveSettings, memberTableOptions, restoreServerSettings, DATABASE_SETTINGS, type PgSettingsRecord } from './lib/pg-settings';
+import { chatRun, openSubscribers, seenRun, BADGE_SUBSCRIPTION, CHAT_SUBSCRIPTION, SEEN_SUBSCRIPTION, type OpenLoopResult } from './lib/realtime';
 import { buildReport } from './lib/report';
 import type { CaptureJob, CapturedOp, ReplayJob, ReplayResult } from './lib/replay-types';
 import { cloneSeed, dropDatabase, ensureSeed, type SeedInfo } from './lib/seed';
@@ -75,7 +76,8 @@ const S: Settings = {
   replayConnections: 16,
   storms: quick ? [1000, 2000] : [1000, 10000],
   chatPairs: 1000,
-  chatRates: opt('chat-rates')?.split(',').map(Number) ?? (quick ? [1000] : [1000, 5000]),
+  // 2000: the capacity question between the 1k target and the 5k overload.
+  chatRates: opt('chat-rates')?.split(',').map(Number) ?? (quick ? [1000] : [1000, 2000, 5000]),
   chatSeconds: quick ? 2 : 4,
   drainMs: quick ? 2500 : 8000,
   seenSeconds: quick ? 2 : 5,
@@ -128,6 +130,20 @@ export interface RepResult {
 }
 
 // ---- helpers -----------------------------------------------------------------------------------
+
+let serverSettings: Pick<PgSettingsRecord, 'server' | 'serverSkipped'> = { server: [] };
+/** The settings as the first copy's sessions saw them, for the result. */
+let pgSettings: PgSettingsRecord | null = null;
+
+/** A fresh copy of the seed with the per-database settings on it (before any server connects). */
+async function freshCopy(seed: SeedInfo, database: string): Promise<void> {
+  await cloneSeed(seed.database, database);
+  await applyDatabaseSettings(database);
+  if (!pgSettings) {
+    pgSettings = { ...serverSettings, database: DATABASE_SETTINGS, effective: await effectiveSettings(dbUrl(database)), conversationMembers: await memberTableOptions(dbUrl(database)) };
+    log(`pg settings in effect: ${JSON.stringify(pgSettings.effective)}; conversation_members ${JSON.stringify(pgSettings.conversationMembers)}`);
+  }
+}
 
 async function runNode(script: string, args: string[], timeoutMs = 300_000): Promise<void> {
   await pexec(process.execPath, [path.join(DIST, 'bench', script), ...args], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
@@ -283,7 +299,7 @@ async function capture(database: string, pools: Pools): Promise<{ ops: Record<st
 async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<string, CapturedOp> } | null): Promise<{ result: RepResult; captured: { ops: Record<string, CapturedOp>; delivery: Record<string, unknown> } | null }> {
   const database = `mr_bench_run_${RUN_ID}`;
   log(`=== repetition ${rep}/${S.reps}: fresh copy of ${seed.database}`);
-  await cloneSeed(seed.database, database);
+  await freshCopy(seed, database);
   const pools = await loadPools(dbUrl(database), 7 + rep, S.chatPairs);
   const tokens = await mintTokens(pools.userIds);
   const tok = (id: string) => tokens.get(id)!;
@@ -472,8 +488,16 @@ async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<s
     if (wants('chat') && pools.chatPairs.length) {
       const pairs = pools.chatPairs;
       const people = pairs.flatMap((p) => [p.a, p.b]);
-      for (const [label, server] of [['ours', ours], ['bare', bare]] as const) {
-        const subs = await openSubscribers({ wsUrl: server.wsUrl, base: server.base, users: people, tokens, query: CHAT_SUBSCRIPTION, timeoutMs: 60_000 });
+      // The same pairs and rates three ways: ours; ours with every client also on
+      // inboxBadgeChanged, as the product's client keeps it open; the bare ceiling.
+      const workloads = [
+        { label: 'ours', server: ours, query: CHAT_SUBSCRIPTION as string | string[] },
+        { label: 'ours+badge', server: ours, query: [CHAT_SUBSCRIPTION, BADGE_SUBSCRIPTION] },
+        { label: 'bare', server: bare, query: CHAT_SUBSCRIPTION },
+      ];
+      for (const { label, server, query } of workloads) {
+        const badge = Array.isArray(query);
+        const subs = await openSubscribers({ wsUrl: server.wsUrl, base: server.base, users: people, tokens, query, timeoutMs: 60_000 });
         log(`chat ${label}: ${pairs.length} pairs online (${subs.storm.seconds}s to subscribe)`);
         await sleep(500);
         for (const rate of S.chatRates) {
@@ -483,7 +507,8 @@ async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<s
               serverPid: server.pid,
               label: `chat ${label} ${pairs.length} pairs`,
               url: server.url,
-              dbUrl: label === 'ours' ? dbUrl(database) : undefined,
+              base: server.base,
+              dbUrl: server === ours ? dbUrl(database) : undefined,
               pairs,
               tokens,
               subscribers: subs,
@@ -491,6 +516,7 @@ async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<s
               seconds: S.chatSeconds,
               via,
               drainMs: S.drainMs,
+              badge,
             });
             await sleep(1000);
           }
@@ -546,7 +572,7 @@ async function waitSocketsClosed(server: ServerProcess): Promise<void> {
 async function profilePass(seed: SeedInfo): Promise<{ file: string | null; summaries: ProfileSummary[] }> {
   const database = `mr_bench_run_${RUN_ID}`;
   log('=== profile pass: our server under node --cpu-prof during the slow workloads');
-  await cloneSeed(seed.database, database);
+  await freshCopy(seed, database);
   const pools = await loadPools(dbUrl(database), 99, S.chatPairs);
   const tokens = await mintTokens(pools.userIds);
   const dir = path.join(RESULTS, 'profiles', stamp);
@@ -637,6 +663,7 @@ async function main() {
   if (opt('report')) return rerender(opt('report')!);
   const t0 = Date.now();
   log(`settings: ${JSON.stringify(S)}`);
+  serverSettings = await applyServerSettings();
   const machine = await machineInfo();
   const seed = await ensureSeed(S.scale, !flag('reuse-seed'));
   const reps: RepResult[] = [];
@@ -650,7 +677,7 @@ async function main() {
   if (S.profile) profile = await profilePass(seed);
 
   mkdirSync(RESULTS, { recursive: true });
-  const report = buildReport({ settings: S, machine, seed, reps, captured, profile, seconds: Math.round((Date.now() - t0) / 1000) });
+  const report = buildReport({ settings: S, machine: { ...machine, pgSettings }, seed, reps, captured, profile, seconds: Math.round((Date.now() - t0) / 1000) });
   const base = path.join(RESULTS, `${stamp}${S.quick ? '-quick' : ''}`);
   writeFileSync(`${base}.json`, JSON.stringify(report.json, null, 1));
   writeFileSync(`${base}.md`, report.markdown);
@@ -663,6 +690,7 @@ async function cleanup(code: number) {
   if (cleaning) return;
   cleaning = true;
   await stopAll();
+  await restoreServerSettings();
   await dropDatabase(`mr_bench_run_${RUN_ID}`);
   rmSync(TMP, { recursive: true, force: true });
   process.exit(code);

@@ -52,6 +52,11 @@ export const SUB_MESSAGE_SEEN = `subscription OnSeen {
   messageSeen { cursor conversationId upToMessageId seenAt reader { id } }
 }`;
 
+/** The Messages tab's badge, as the client's own ClientOnInboxBadgeChanged asks for it. */
+export const SUB_INBOX_BADGE = `subscription OnBadge {
+  inboxBadgeChanged { cursor badge { pendingRequestCount unreadConversationCount unreadNotificationCount showDot } }
+}`;
+
 /** What an idle client keeps open: rarely fires. */
 export const SUB_IDLE = `subscription Idle {
   messageRequestAccepted { cursor request { id } }

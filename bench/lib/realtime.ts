@@ -1,7 +1,9 @@
-import { Latencies, log, nowMs, sleep, withClient } from './common';
+import { Latencies, log, nowMs, round, sleep, withClient } from './common';
 import { cpuWindow, type CpuWindow } from './procs';
 import { HttpPoster } from './http-load';
-import { MARK_SEEN, SEND_MESSAGE, SUB_MESSAGE_RECEIVED, SUB_MESSAGE_SEEN, body } from './operations';
+import { ChatLedger, type Ack, type IntegrityCheck } from './chat-checks';
+import { openWindow, type WindowCost } from './chat-window';
+import { MARK_SEEN, SEND_MESSAGE, SUB_INBOX_BADGE, SUB_MESSAGE_RECEIVED, SUB_MESSAGE_SEEN, body } from './operations';
 import { execute, storm, type Socket, type StormResult } from './ws';
 
 /**
@@ -29,7 +31,7 @@ export async function openSubscribers(o: {
   base: string;
   users: string[];
   tokens: Map<string, string>;
-  query: string;
+  query: string | string[];
   timeoutMs: number;
 }): Promise<RealtimeSockets> {
   let handler: Handler | null = null;
@@ -70,6 +72,41 @@ export interface OpenLoopResult {
   saturated: boolean;
   durableInDb?: number | null;
   sampleError?: string;
+  /** Which chat workload: subscribed to messageReceived only, or also to inboxBadgeChanged. */
+  workload?: 'chat' | 'chat+badge';
+  /**
+   * Failed sends by kind: clean sheds (RATE_LIMITED / SERVICE_UNAVAILABLE with a numeric
+   * extensions.retryAfter: the client knows when to retry), internal (INTERNAL_SERVER_ERROR,
+   * an error without a code, a transport failure, an answer without an id), other codes.
+   */
+  failures?: { shed: number; internal: number; other: number; codes: Record<string, number>; sampleInternal?: string };
+  /** From the first send to the last acknowledgement (s). */
+  ackSpanSeconds?: number;
+  /** Acknowledged and found in PostgreSQL, per second of ackSpanSeconds. */
+  durableRate?: number | null;
+  /** The chat window, from the first send until everything is acknowledged and delivered (or the drain ends). */
+  window?: WindowCost;
+  /** window per message sent: CPU (ms) and WAL (bytes, full-page images). */
+  perMessage?: { serverMs: number | null; postgresMs: number | null; walBytes: number | null; walFpi: number | null };
+  integrity?: IntegrityCheck;
+  /** inboxBadgeChanged updates the receivers got during the window (chat+badge). */
+  badgeUpdates?: number;
+}
+
+type FailureKind = 'shed' | 'internal' | 'other';
+const SHED_CODES = new Set(['RATE_LIMITED', 'SERVICE_UNAVAILABLE']);
+
+/** What a failed send was: see OpenLoopResult.failures. */
+export function classifyFailure(err: unknown): { kind: FailureKind; code: string } {
+  if (Array.isArray(err) && err.length) {
+    const exts = err.map((e) => ((e as { extensions?: Record<string, unknown> })?.extensions ?? {}) as { code?: string; retryAfter?: unknown });
+    const code = exts.map((x) => x.code ?? 'NO_CODE').join('+');
+    if (exts.every((x) => x.code && SHED_CODES.has(x.code) && typeof x.retryAfter === 'number' && Number.isFinite(x.retryAfter))) return { kind: 'shed', code };
+    if (exts.some((x) => !x.code || x.code === 'INTERNAL_SERVER_ERROR')) return { kind: 'internal', code };
+    // A shed without retryAfter is not clean: the client cannot tell when to come back.
+    return { kind: 'other', code: exts.some((x) => x.code && SHED_CODES.has(x.code)) ? `${code} (no retryAfter)` : code };
+  }
+  return { kind: 'internal', code: err == null ? 'NO_ID' : 'TRANSPORT' };
 }
 
 interface Item {
@@ -94,14 +131,18 @@ async function openLoop(o: {
   ackId: (data: Record<string, unknown> | null | undefined) => string | null;
   drainMs: number;
   maxInflight: number;
-}): Promise<{ result: OpenLoopResult; ackedIds: string[] }> {
+  /** Opens the cost window just before the first send; closed once drained. */
+  window?: () => Promise<() => Promise<WindowCost>>;
+}): Promise<{ result: OpenLoopResult; acks: Array<{ k: number; id: string }> }> {
   const total = Math.round(o.rate * o.seconds);
   const interval = 1000 / o.rate;
   const sentAt = new Map<number, number>();
   const receiverOf = new Map<number, string>();
   const acked = new Set<number>();
   const delivered = new Set<number>();
-  const ackedIds: string[] = [];
+  const acks: Array<{ k: number; id: string }> = [];
+  const failures = { shed: 0, internal: 0, other: 0, codes: {} as Record<string, number>, sampleInternal: undefined as string | undefined };
+  let lastAckAt = 0;
   const deliveryLat = new Latencies();
   const ackLat = new Latencies();
   const lag = new Latencies();
@@ -141,11 +182,17 @@ async function openLoop(o: {
       const id = err ? null : o.ackId(data);
       if (id) {
         acked.add(k);
-        ackedIds.push(id);
-        ackLat.record(nowMs() - t);
+        acks.push({ k, id });
+        lastAckAt = nowMs();
+        ackLat.record(lastAckAt - t);
       } else {
         failed++;
-        sampleError ??= String(typeof err === 'string' ? err : JSON.stringify(err ?? data)).slice(0, 500);
+        const text = String(typeof err === 'string' ? err : JSON.stringify(err ?? data)).slice(0, 500);
+        sampleError ??= text;
+        const { kind, code } = classifyFailure(err);
+        failures[kind]++;
+        failures.codes[code] = (failures.codes[code] ?? 0) + 1;
+        if (kind === 'internal') failures.sampleInternal ??= text;
       }
     };
     if (poster) {
@@ -170,6 +217,7 @@ async function openLoop(o: {
     }
   };
 
+  const closeWindow = await o.window?.();
   const endCpu = cpuWindow(o.serverPid ?? null);
   const t0 = nowMs();
   let k = 0;
@@ -194,6 +242,7 @@ async function openLoop(o: {
     if (pendingAcks === 0 && undelivered === 0) break;
     await sleep(20);
   }
+  const window = await closeWindow?.();
   o.subscribers.setHandler(null);
   poster?.close();
   const lost = [...acked].filter((x) => !delivered.has(x)).length;
@@ -213,21 +262,33 @@ async function openLoop(o: {
     saturated: skipped > 0 || lost > 0 || inflight > 0,
     sampleError,
     cpu,
+    // A copy: sends still in flight after the drain fail later (the poster closes) and
+    // belong to no run.
+    failures: { ...failures, codes: { ...failures.codes } },
+    ackSpanSeconds: acks.length ? round((lastAckAt - t0) / 1000, 3) ?? undefined : undefined,
+    window,
   };
   log(
     `${o.label}: ${o.via} ${o.rate}/s → sent ${sent} (skipped ${skipped}), acked ${acked.size}, delivered ${delivered.size}, lost ${lost}; ` +
       `delivery p50 ${result.delivery.p50} p99 ${result.delivery.p99} ms; ack p99 ${result.ack.p99} ms; ` +
-      `cpu server ${cpu.server}% pg ${cpu.postgres}% loadgen ${cpu.loadgen}% others ${cpu.others}%${failed ? `; failed ${failed}: ${sampleError}` : ''}`,
+      `cpu server ${cpu.server}% pg ${cpu.postgres}% loadgen ${cpu.loadgen}% others ${cpu.others}%` +
+      `${failed ? `; failed ${failed} (internal ${failures.internal}, shed ${failures.shed}, other ${failures.other}): ${sampleError}` : ''}`,
   );
-  return { result, ackedIds };
+  return { result, acks };
 }
 
 let runCounter = 0;
 
-/** Chat delivery: pairs chat at `rate` messages/s in total; latency to the peer's messageReceived. */
+/**
+ * Chat delivery: pairs chat at `rate` messages/s in total; latency to the peer's
+ * messageReceived. On our server (dbUrl given) the run is then proven in PostgreSQL
+ * (chat-checks.ts) and its window costed (chat-window.ts).
+ */
 export async function chatRun(o: {
   label: string;
   serverPid?: number;
+  /** The server's base URL, for its /metrics (GC pauses). */
+  base?: string;
   url: string;
   dbUrl?: string;
   pairs: ChatPair[];
@@ -237,43 +298,94 @@ export async function chatRun(o: {
   seconds: number;
   via: 'http' | 'ws';
   drainMs: number;
+  /** The subscribers also listen to inboxBadgeChanged (count its updates). */
+  badge?: boolean;
 }): Promise<OpenLoopResult> {
   const tag = `c${process.pid}x${++runCounter}`;
   const re = new RegExp(`^${tag}#(\\d+) `);
-  const { result, ackedIds } = await openLoop({
-    ...o,
-    items: (k) => {
-      const p = o.pairs[k % o.pairs.length];
-      const forward = Math.floor(k / o.pairs.length) % 2 === 0;
-      const sender = forward ? p.a : p.b;
-      return { sender, receiver: forward ? p.b : p.a, conversationId: p.conversationId, token: o.tokens.get(sender)! };
-    },
-    mutation: (k, item) => ({
-      query: SEND_MESSAGE,
-      variables: { input: { conversationId: item.conversationId, text: `${tag}#${k} see you at 8? 🙂`, clientMessageId: `${tag}-${k}` } },
-    }),
-    match: (_receiver, data) => {
-      const text = ((data.messageReceived as { message?: { text?: string } })?.message?.text ?? '') as string;
-      const m = re.exec(text);
-      return m ? Number(m[1]) : null;
-    },
-    ackId: (data) => ((data?.sendMessage as { id?: string } | undefined)?.id ?? null),
-    maxInflight: Math.max(200, Math.round(o.rate / 2)),
-  });
-  result.pairs = o.pairs.length;
-  // A snapshot: acknowledgements that arrive after the drain are not part of this run.
-  const ackedNow = ackedIds.slice(0, result.acked);
-  if (o.dbUrl && ackedNow.length) {
-    // Every acknowledged message must be in PostgreSQL (synchronous_commit is on).
-    await withClient(o.dbUrl, async (c) => {
-      result.durableInDb = Number((await c.query(`SELECT count(*) AS n FROM messages WHERE id = ANY($1::uuid[])`, [ackedNow])).rows[0].n);
-      // What a client that missed the live event gets back from events(after:).
-      result.inEventLog = Number(
-        (await c.query(`SELECT count(DISTINCT payload->>'messageId') AS n FROM events WHERE type = 'MESSAGE_RECEIVED' AND payload->>'messageId' = ANY($1::text[])`, [ackedNow])).rows[0].n,
-      );
+  const senderOf = new Map<number, string>();
+  let badgeUpdates = 0;
+  let counting = false;
+  const ledger = o.dbUrl ? await ChatLedger.open(o.dbUrl, o.pairs.flatMap((p) => [p.a, p.b]), o.pairs.map((p) => p.conversationId)) : null;
+  try {
+    const { result, acks } = await openLoop({
+      ...o,
+      items: (k) => {
+        const p = o.pairs[k % o.pairs.length];
+        const forward = Math.floor(k / o.pairs.length) % 2 === 0;
+        const sender = forward ? p.a : p.b;
+        senderOf.set(k, sender);
+        return { sender, receiver: forward ? p.b : p.a, conversationId: p.conversationId, token: o.tokens.get(sender)! };
+      },
+      mutation: (k, item) => ({
+        query: SEND_MESSAGE,
+        variables: { input: { conversationId: item.conversationId, text: `${tag}#${k} see you at 8? 🙂`, clientMessageId: `${tag}-${k}` } },
+      }),
+      match: (_receiver, data) => {
+        if (data.inboxBadgeChanged) {
+          if (counting) badgeUpdates++;
+          return null;
+        }
+        const text = ((data.messageReceived as { message?: { text?: string } })?.message?.text ?? '') as string;
+        const m = re.exec(text);
+        return m ? Number(m[1]) : null;
+      },
+      ackId: (data) => ((data?.sendMessage as { id?: string } | undefined)?.id ?? null),
+      maxInflight: Math.max(200, Math.round(o.rate / 2)),
+      window: async () => {
+        const close = await openWindow({ serverPid: o.serverPid, base: o.base, dbUrl: o.dbUrl });
+        counting = true;
+        return async () => {
+          counting = false;
+          return close();
+        };
+      },
     });
+    result.pairs = o.pairs.length;
+    result.workload = o.badge ? 'chat+badge' : 'chat';
+    if (o.badge) result.badgeUpdates = badgeUpdates;
+    const w = result.window;
+    if (w) {
+      const per = (x: number | null) => (x == null || !result.sent ? null : round(x / result.sent, 3));
+      result.perMessage = { serverMs: per(w.serverCpuMs), postgresMs: per(w.postgresCpuMs), walBytes: per(w.walBytes), walFpi: per(w.walFpi) };
+    }
+    // A snapshot: acknowledgements that arrive after the drain are not part of this run.
+    const ackedNow = acks.slice(0, result.acked);
+    if (o.dbUrl && ackedNow.length) {
+      const ids = ackedNow.map((a) => a.id);
+      // Every acknowledged message must be in PostgreSQL (synchronous_commit is on).
+      await withClient(o.dbUrl, async (c) => {
+        result.durableInDb = Number((await c.query(`SELECT count(*) AS n FROM messages WHERE id = ANY($1::uuid[])`, [ids])).rows[0].n);
+        // What a client that missed the live event gets back from events(after:).
+        result.inEventLog = Number(
+          (await c.query(`SELECT count(DISTINCT payload->>'messageId') AS n FROM events WHERE type = 'MESSAGE_RECEIVED' AND payload->>'messageId' = ANY($1::text[])`, [ids])).rows[0].n,
+        );
+      });
+      if (result.ackSpanSeconds) result.durableRate = Math.round(result.durableInDb! / result.ackSpanSeconds);
+    }
+    if (ledger) {
+      const proof: Ack[] = ackedNow.map((a) => ({ clientMessageId: `${tag}-${a.k}`, senderId: senderOf.get(a.k)!, messageId: a.id }));
+      result.integrity = await ledger.check(proof);
+      const i = result.integrity;
+      log(
+        `${o.label}: ${i.ok ? 'checks passed' : 'CHECKS FAILED'}: ${i.accounts.checked} accounts (${i.accounts.events} events, ${i.accounts.bad} not contiguous, ${i.accounts.beyondCounter} beyond the counter), ` +
+          `${i.conversations.checked} conversations (${i.conversations.messages} messages, ${i.conversations.bad} not contiguous), ` +
+          `${i.clientMessageIds.exactlyOnce}/${i.clientMessageIds.acked} clientMessageIds exactly once${i.error ? `; check error: ${i.error}` : ''}` +
+          `${i.ok ? '' : `; ${[...i.accounts.samples, ...i.conversations.samples, ...i.clientMessageIds.samples].join('; ')}`}`,
+      );
+    }
+    if (w) {
+      log(
+        `${o.label}: window ${w.seconds}s: cpu/msg server ${result.perMessage?.serverMs} ms, pg ${result.perMessage?.postgresMs} ms; ` +
+          `WAL ${result.perMessage?.walBytes} B/msg (${result.perMessage?.walFpi} FPI/msg); checkpoints ${w.checkpoints} (${w.checkpointsRequested} requested, ${w.checkpointBuffers} buffers), backend writes ${w.backendBuffers}; ` +
+          `GC ${w.gc ? `${w.gc.count} pauses, ${w.gc.ms} ms, ${w.gc.over10ms} over 10 ms` : '–'}` +
+          `${o.badge ? `; badge updates ${badgeUpdates}` : ''}${result.durableRate != null ? `; durable ${result.durableRate} msg/s` : ''}`,
+      );
+    }
+    return result;
+  } finally {
+    await ledger?.close();
   }
-  return result;
 }
 
 /** Seen receipts: readers mark conversations seen at `rate`/s; latency to the peer's messageSeen. */
@@ -310,4 +422,6 @@ export async function seenRun(o: {
 }
 
 export const CHAT_SUBSCRIPTION = SUB_MESSAGE_RECEIVED;
+/** What a real client keeps open beside the chat: the Messages tab's badge. */
+export const BADGE_SUBSCRIPTION = SUB_INBOX_BADGE;
 export const SEEN_SUBSCRIPTION = SUB_MESSAGE_SEEN;

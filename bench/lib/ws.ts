@@ -103,17 +103,20 @@ export interface StormResult {
 
 /**
  * N sockets connect and subscribe at once. "Subscribed" is a real signal: the server's
- * graphql_subscriptions_active gauge reaching base + N (or, for a server without /metrics,
- * a query answered on each socket after its subscribe: graphql-ws has no acknowledgement).
+ * graphql_subscriptions_active gauge reaching base + N × subscriptions per socket (or, for
+ * a server without /metrics, a query answered on each socket after its subscribes:
+ * graphql-ws has no acknowledgement).
  */
 export async function storm(o: {
   wsUrl: string;
   base: string;
   users: Array<{ id: string; token: string }>;
-  query: string;
+  /** One subscription per socket, or several on each (as a client with a badge and a chat open). */
+  query: string | string[];
   timeoutMs: number;
   onData?: (s: Socket, data: Record<string, unknown>) => void;
 }): Promise<{ result: StormResult; sockets: Socket[] }> {
+  const queries = Array.isArray(o.query) ? o.query : [o.query];
   const before = await gauge(o.base, 'graphql_subscriptions_active');
   const signal: StormResult['signal'] = before == null ? 'barrier' : 'metrics';
   const closeCodes: Record<string, number> = {};
@@ -125,12 +128,14 @@ export async function storm(o: {
     const s = openSocket(o.wsUrl, u.id, u.token, (code) => {
       closeCodes[code] = (closeCodes[code] ?? 0) + 1;
     });
-    subscribe(
-      s,
-      o.query,
-      (d) => o.onData?.(s, d),
-      () => failed++,
-    );
+    for (const query of queries) {
+      subscribe(
+        s,
+        query,
+        (d) => o.onData?.(s, d),
+        () => failed++,
+      );
+    }
     if (signal === 'barrier') barriers.push(execute(s, BARRIER));
     sockets.push(s);
   }
@@ -143,7 +148,7 @@ export async function storm(o: {
     if (connectedAt == null && sockets.every((s) => s.connected)) connectedAt = nowMs();
     if (signal === 'metrics') {
       const n = await gauge(o.base, 'graphql_subscriptions_active');
-      if (n != null && n - before! >= sockets.length) {
+      if (n != null && n - before! >= sockets.length * queries.length) {
         doneAt = nowMs();
         break;
       }
@@ -158,7 +163,7 @@ export async function storm(o: {
   }
   if (connectedAt == null && sockets.every((s) => s.connected)) connectedAt = nowMs();
   const after = await gauge(o.base, 'graphql_subscriptions_active');
-  const subscribed = after != null && before != null ? after - before : doneAt ? sockets.length : 0;
+  const subscribed = after != null && before != null ? after - before : doneAt ? sockets.length * queries.length : 0;
   const result: StormResult = {
     sockets: sockets.length,
     subscribed,
