@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { BoundedCache } from '../../lib/bounded-cache';
@@ -32,6 +33,8 @@ export class SessionsService {
   /** Revocations of the last `recheckMs`, for answers that were being read from the database as they arrived. */
   private recent: Array<{ at: number; revocation: Revocation }> = [];
   private readonly listeners = new Set<(revocation: Revocation) => void>();
+  /** Tokens first seen in the same tick are looked up in one statement (a reconnect storm brings thousands). */
+  private readonly standingsTogether = new DataLoader<TokenClaims, TokenStanding>((claims) => this.standings([...claims]), { cache: false, maxBatchSize: 1000 });
   private feed: AsyncIterator<Revocation> | null = null;
 
   constructor(
@@ -88,7 +91,7 @@ export class SessionsService {
     const claims = await this.auth.verifySignature(token);
     if (!claims) return null;
     const asked = Date.now();
-    const [standing] = await this.standings([claims]);
+    const standing = await this.standingsTogether.load(claims);
     // A revocation heard while the database answered may be newer than that answer.
     const revokedMeanwhile = this.recent.some((r) => r.at >= asked && revokes(r.revocation, claims));
     const state = { claims, live: !revokedMeanwhile && isLive(claims, standing, Date.now()) };
