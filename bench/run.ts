@@ -103,6 +103,9 @@ function serverEnv(database: string): Record<string, string> {
     MESSAGE_RATE_PER_SECOND: '1000000',
     MESSAGE_RATE_BURST: '1000000',
     DAILY_MESSAGE_REQUEST_LIMIT: '1000000',
+    // The send path's knobs pass through, to compare settings on the same host
+    // (e.g. SEND_BATCHES_IN_FLIGHT=1 npm run bench -- --only chat).
+    ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(SEND_|INBOX_BADGE_)/.test(e[0]) && e[1] !== undefined)),
   };
 }
 

@@ -88,7 +88,7 @@ export interface MessagesDeps {
 /**
  * Messages: appending in the conversation's total order, sending with its rules, reading
  * history, seen receipts. Codes: NOT_FOUND, MESSAGING_BANNED, RECIPIENT_UNAVAILABLE,
- * REQUEST_PENDING, MESSAGING_DISABLED, IDEMPOTENCY_KEY_REUSED, BAD_USER_INPUT.
+ * REQUEST_PENDING, OWN_MESSAGING_DISABLED, IDEMPOTENCY_KEY_REUSED, BAD_USER_INPUT.
  */
 export class MessagesService {
   /** Messages this instance posted in the last seconds, for their live delivery. */
@@ -156,9 +156,11 @@ export class MessagesService {
   }
 
   /**
-   * sendMessage. Refusals in this order: not readable → NOT_FOUND; banned sender →
-   * MESSAGING_BANNED; a block either way → RECIPIENT_UNAVAILABLE; still a request →
-   * REQUEST_PENDING; recipient's policy NOBODY → MESSAGING_DISABLED; then the text.
+   * sendMessage's single path (the batcher's fallback, and sends it does not take: see
+   * send-batcher.ts). Refusals in message-rules' order: not readable → NOT_FOUND; banned
+   * sender → MESSAGING_BANNED; own policy NOBODY → OWN_MESSAGING_DISABLED; a block either
+   * way or the recipient's NOBODY → RECIPIENT_UNAVAILABLE; still a request →
+   * REQUEST_PENDING; a reply to no visible message → NOT_FOUND; then the text.
    * Following is not required once a conversation is open.
    *
    * Idempotent by clientMessageId: a repeat returns the first message and writes nothing
