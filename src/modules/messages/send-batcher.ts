@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { runInTransaction, type Tx } from '../../db/transaction';
-import { AppError } from '../../graphql/errors';
+import { AppError, isConnectionError } from '../../graphql/errors';
 import type { UserEvent } from '../../graphql/pubsub';
 import type { Clock } from '../../lib/clock';
 import { isUuid, isValidClientMessageId } from '../../lib/ids';
@@ -45,9 +45,13 @@ export interface SendBatcherDeps {
  * transaction (send-batch.ts): no timer, so an idle server sends at once, and under load
  * a batch holds what arrived while the one before it committed. Each client is answered
  * only once its batch has committed (synchronous_commit stays on: an acknowledged message
- * is durable). One send's refusal is its own; an unexpected failure of a batch (a lost
- * connection, a deadlock past its retries, SQL and message-rules disagreeing) sends each
- * of its members again by the single path, which decides and answers each on its own.
+ * is durable). One send's refusal is its own; an unexpected failure of a batch (a deadlock
+ * past its retries, SQL and message-rules disagreeing, a lost connection) sends each of its
+ * members again by the single path, which decides and answers each on its own: except,
+ * after a lost connection, the sends without a clientMessageId. The connection may have
+ * died during COMMIT, after PostgreSQL committed: a key makes the resend answer the
+ * committed message, but without one the server would post it twice. Those get the
+ * connection error (SERVICE_UNAVAILABLE, retryable), as the single path answers it.
  *
  * Sends the batch does not take (a malformed id or key, a text the rules refuse) go the
  * single path directly: their refusals keep its exact order of codes.
@@ -57,6 +61,9 @@ export class SendBatcher {
   private running = 0;
   private batches = 0;
   private batchedSends = 0;
+  /** Batch transactions run again after a deadlock or serialization failure, and batches that fell back. */
+  private retried = 0;
+  private fellBack = 0;
 
   constructor(
     private readonly deps: SendBatcherDeps,
@@ -80,8 +87,8 @@ export class SendBatcher {
   }
 
   /** Batches run and the sends they carried, since start (metrics, the bench). */
-  stats(): { batches: number; sends: number; queued: number; running: number } {
-    return { batches: this.batches, sends: this.batchedSends, queued: this.queue.length, running: this.running };
+  stats(): { batches: number; sends: number; queued: number; running: number; retried: number; fellBack: number } {
+    return { batches: this.batches, sends: this.batchedSends, queued: this.queue.length, running: this.running, retried: this.retried, fellBack: this.fellBack };
   }
 
   private batchable(senderId: string, input: SendMessage): QueuedSend | null {
@@ -106,20 +113,24 @@ export class SendBatcher {
 
   private async run(members: Waiting[]): Promise<void> {
     let outcomes: BatchOutcome[];
+    let attempts = 0;
     try {
-      outcomes = await runInTransaction(this.deps.dataSource, (tx) =>
-        runSendBatch(
+      outcomes = await runInTransaction(this.deps.dataSource, (tx) => {
+        if (attempts++ > 0) this.retried++;
+        return runSendBatch(
           tx,
           members.map((m) => m.send),
           { now: this.deps.clock.now(), rate: this.settings.rate, messages: this.deps.messages, publish: this.deps.publish },
-        ),
-      );
+        );
+      });
       this.batches++;
       this.batchedSends += members.length;
     } catch (err) {
+      this.fellBack++;
       const level = err instanceof BatchVerdictMismatch ? 'error' : 'warn';
       this.deps.logger[level]({ err: (err as Error).message, code: (err as { code?: string }).code, sends: members.length }, 'send batch failed; its sends go the single path');
-      await Promise.all(members.map((m) => this.single(m, true)));
+      const commitUnknown = isConnectionError(err);
+      await Promise.all(members.map((m) => (commitUnknown && m.send.clientMessageId === null ? m.reject(err) : this.single(m, true))));
       return;
     }
     await Promise.all(
