@@ -32,6 +32,26 @@ export interface IntegrityCheck {
 /** Rows whose seqs above `before` are not exactly before+1 … after, each one distinct. */
 const BAD = `n <> after - before OR nd <> n OR (n > 0 AND (lo <> before + 1 OR hi <> after))`;
 
+/**
+ * One contiguity check, for event cursors and message seqs alike: for every row of
+ * `counters` whose last_seq moved since the snapshot `before` (or that $1 names), the rows
+ * of `rows` above the old value are exactly old + 1 … last_seq, each once.
+ */
+function contiguitySql(o: { counters: string; id: string; before: string; rows: string; rowId: string; seq: string; what: string }): string {
+  return `WITH touched AS (
+             SELECT c.${o.id} AS id, coalesce(b.last_seq, 0) AS before, c.last_seq AS after
+               FROM ${o.counters} c LEFT JOIN ${o.before} b USING (${o.id})
+              WHERE b.last_seq IS DISTINCT FROM c.last_seq OR c.${o.id} = ANY($1::uuid[])
+           ), got AS (
+             SELECT t.id, t.before, t.after, count(r.${o.seq}) AS n, count(DISTINCT r.${o.seq}) AS nd, min(r.${o.seq}) AS lo, max(r.${o.seq}) AS hi
+               FROM touched t LEFT JOIN ${o.rows} r ON r.${o.rowId} = t.id AND r.${o.seq} > t.before
+              GROUP BY t.id, t.before, t.after
+           )
+           SELECT count(*)::int AS checked, coalesce(sum(n), 0)::bigint AS total, count(*) FILTER (WHERE ${BAD})::int AS bad,
+                  (array_agg(format('${o.what}', id, before, after, n, lo, hi)) FILTER (WHERE ${BAD}))[1:3] AS samples
+             FROM got`;
+}
+
 export class ChatLedger {
   private constructor(
     private readonly c: Client,
@@ -61,18 +81,7 @@ export class ChatLedger {
     try {
       const a = (
         await this.c.query(
-          `WITH touched AS (
-             SELECT c.user_id AS id, coalesce(b.last_seq, 0) AS before, c.last_seq AS after
-               FROM event_counters c LEFT JOIN counters_before b USING (user_id)
-              WHERE b.last_seq IS DISTINCT FROM c.last_seq OR c.user_id = ANY($1::uuid[])
-           ), got AS (
-             SELECT t.id, t.before, t.after, count(e.seq) AS n, count(DISTINCT e.seq) AS nd, min(e.seq) AS lo, max(e.seq) AS hi
-               FROM touched t LEFT JOIN events e ON e.user_id = t.id AND e.seq > t.before
-              GROUP BY t.id, t.before, t.after
-           )
-           SELECT count(*)::int AS checked, coalesce(sum(n), 0)::bigint AS total, count(*) FILTER (WHERE ${BAD})::int AS bad,
-                  (array_agg(format('account %s: counter %s → %s, events above it %s (seq %s … %s)', id, before, after, n, lo, hi)) FILTER (WHERE ${BAD}))[1:3] AS samples
-             FROM got`,
+          contiguitySql({ counters: 'event_counters', id: 'user_id', before: 'counters_before', rows: 'events', rowId: 'user_id', seq: 'seq', what: 'account %s: counter %s → %s, events above it %s (seq %s … %s)' }),
           [this.accounts],
         )
       ).rows[0];
@@ -87,18 +96,7 @@ export class ChatLedger {
 
       const v = (
         await this.c.query(
-          `WITH touched AS (
-             SELECT c.id, coalesce(b.last_seq, 0) AS before, c.last_seq AS after
-               FROM conversations c LEFT JOIN conversations_before b USING (id)
-              WHERE b.last_seq IS DISTINCT FROM c.last_seq OR c.id = ANY($1::uuid[])
-           ), got AS (
-             SELECT t.id, t.before, t.after, count(m.seq) AS n, count(DISTINCT m.seq) AS nd, min(m.seq) AS lo, max(m.seq) AS hi
-               FROM touched t LEFT JOIN messages m ON m.conversation_id = t.id AND m.seq > t.before
-              GROUP BY t.id, t.before, t.after
-           )
-           SELECT count(*)::int AS checked, coalesce(sum(n), 0)::bigint AS total, count(*) FILTER (WHERE ${BAD})::int AS bad,
-                  (array_agg(format('conversation %s: last_seq %s → %s, messages above it %s (seq %s … %s)', id, before, after, n, lo, hi)) FILTER (WHERE ${BAD}))[1:3] AS samples
-             FROM got`,
+          contiguitySql({ counters: 'conversations', id: 'id', before: 'conversations_before', rows: 'messages', rowId: 'conversation_id', seq: 'seq', what: 'conversation %s: last_seq %s → %s, messages above it %s (seq %s … %s)' }),
           [this.conversations],
         )
       ).rows[0];
