@@ -105,7 +105,7 @@ function serverEnv(database: string): Record<string, string> {
     DAILY_MESSAGE_REQUEST_LIMIT: '1000000',
     // The send path's knobs pass through, to compare settings on the same host
     // (e.g. SEND_BATCHES_IN_FLIGHT=1 npm run bench -- --only chat).
-    ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(SEND_|INBOX_BADGE_)/.test(e[0]) && e[1] !== undefined)),
+    ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(SEND_|INBOX_BADGE_|OVERLOAD_)/.test(e[0]) && e[1] !== undefined)),
   };
 }
 

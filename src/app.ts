@@ -19,7 +19,7 @@ import { createLogger } from './lib/logger';
 import { openDatabase, type Database, type SqlCounter } from './db/database';
 import { createBus, type BusStatus } from './graphql/pubsub';
 import { buildAppSchema } from './graphql/schema';
-import { createFormatError } from './graphql/errors';
+import { createFormatError, type AppError } from './graphql/errors';
 import { createLoaders } from './graphql/loaders';
 import { jsonPostHandler } from './graphql/json-post';
 import { checkCost, limitAwareFormatError, limitRules, parseAndValidate } from './graphql/limits';
@@ -32,6 +32,7 @@ import { clientKey } from './lib/ip';
 import { createServices, type Services } from './services';
 import type { Context, Viewer } from './graphql/context';
 import { corkPerTick } from './graphql/ws-cork';
+import { OverloadGuard } from './graphql/overload';
 import { BoundedCache } from './lib/bounded-cache';
 import { graphiqlRouter } from './graphql/graphiql';
 import { requestLogPlugin } from './graphql/request-log';
@@ -136,6 +137,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
   );
 
+  const overload = new OverloadGuard(limits.overloadLagMs);
+  overload.start();
+
   // Thousands of clients subscribe with the same few documents: parse and validate each
   // once and share the AST (validation depends only on the document and the schema).
   const validDocuments = new BoundedCache<string, { document: DocumentNode }>(500);
@@ -173,10 +177,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const parsed = validDocuments.get(payload.query) ?? parseAndValidate(schema, payload.query, operationLimits, wsExtraRules);
         if ('errors' in parsed) return refuse(parsed.errors);
         if (payload.query.length <= 8192) validDocuments.set(payload.query, parsed);
+        const operation = getOperationAST(parsed.document, payload.operationName);
+        // A subscription is taken even so: refusing it would lose the client its live events.
+        const overloaded = operation?.operation === 'subscription' ? null : overload.refusal();
+        if (overloaded) return refuse([overloadError(overloaded)]);
         const tooCostly = checkCost(schema, parsed.document, payload.variables, payload.operationName, limits.maxCost);
         if (tooCostly) return refuse([tooCostly]);
         active.add(id);
-        const operation = getOperationAST(parsed.document, payload.operationName);
         (ctx.extra.started ??= new Map()).set(id, { at, operation: operation?.name?.value ?? payload.operationName ?? null, type: operation?.operation ?? null });
         const viewer = ctx.extra.viewer!;
         const contextValue: Context = {
@@ -235,7 +242,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const at = process.hrtime.bigint();
       let executed = false;
       return {
-        async didResolveOperation({ request, document, operationName }) {
+        async didResolveOperation({ request, document, operation, operationName }) {
+          const overloaded = operation?.operation === 'subscription' ? null : overload.refusal();
+          if (overloaded) throw overloadError(overloaded);
           const err = checkCost(schema, document, request.variables, operationName, limits.maxCost);
           if (err) throw err;
         },
@@ -377,6 +386,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     async close() {
       if (closed) return;
       closed = true;
+      overload.stop();
       await apollo.stop();
       await eventRetention.stop();
       await sealedRetention.stop();
@@ -387,6 +397,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await database.close();
     },
   };
+}
+
+/** An overload refusal as GraphQL answers it: over HTTP, 503 with Retry-After. */
+function overloadError(refusal: AppError): GraphQLError {
+  const retryAfter = String(refusal.extensions.retryAfter);
+  return new GraphQLError(refusal.message, {
+    extensions: { ...refusal.extensions, code: refusal.code, http: { status: 503, headers: new Map([['retry-after', retryAfter]]) } },
+  });
 }
 
 function toFormattedGraphQLError(formatError: ReturnType<typeof createFormatError>) {

@@ -48,6 +48,7 @@ const envSchema = z.object({
   MAX_COST: intVar(5000, 10),
   MAX_SUBSCRIPTIONS_PER_SOCKET: intVar(20, 1),
   WS_INIT_TIMEOUT_MS: intVar(3000, 100),
+  OVERLOAD_LAG_MS: intVar(100, 0),
   MESSAGE_RATE_PER_SECOND: intVar(5, 1),
   MESSAGE_RATE_BURST: intVar(10, 1),
   LOGIN_FAILURES_PER_15_MIN: intVar(10, 1),
@@ -62,6 +63,7 @@ const envSchema = z.object({
   SEND_BATCH_MAX: intVar(128, 1),
   SEND_BATCHES_IN_FLIGHT: intVar(3, 1),
   SEND_QUEUE_MAX_MS: intVar(300, 1),
+  SEND_BATCH_HOLD_MS: intVar(4, 0),
   GRAPHIQL: boolVar(false),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
 });
@@ -93,7 +95,7 @@ export interface Config {
   /** badgeCoalesceMs: at most one inboxBadgeChanged per account per this window (0: one per event). */
   events: { retentionDays: number; badgeCoalesceMs: number };
   /** Group commit for sendMessage (messages/send-batcher.ts). */
-  sendBatching: { enabled: boolean; maxBatch: number; inFlight: number; maxQueueMs: number };
+  sendBatching: { enabled: boolean; maxBatch: number; inFlight: number; maxQueueMs: number; holdMs: number };
   /** Unsend, edit and the moderators' sealed copies (issue 17). */
   messageActions: { unsendWindowHours: number; editWindowMinutes: number; maxEdits: number; sealedRetentionDays: number };
   limits: {
@@ -105,6 +107,8 @@ export interface Config {
     maxCost: number;
     maxSubscriptionsPerSocket: number;
     wsInitTimeoutMs: number;
+    /** Operations other than subscriptions are refused while the event loop lags more than this (0: never). */
+    overloadLagMs: number;
     messageRatePerSecond: number;
     messageRateBurst: number;
     loginFailuresPer15Min: number;
@@ -164,7 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     moderation: { reportBanThreshold: e.REPORT_BAN_THRESHOLD },
     events: { retentionDays: e.EVENT_RETENTION_DAYS, badgeCoalesceMs: e.INBOX_BADGE_COALESCE_MS },
-    sendBatching: { enabled: e.SEND_BATCHING, maxBatch: e.SEND_BATCH_MAX, inFlight: e.SEND_BATCHES_IN_FLIGHT, maxQueueMs: e.SEND_QUEUE_MAX_MS },
+    sendBatching: { enabled: e.SEND_BATCHING, maxBatch: e.SEND_BATCH_MAX, inFlight: e.SEND_BATCHES_IN_FLIGHT, maxQueueMs: e.SEND_QUEUE_MAX_MS, holdMs: e.SEND_BATCH_HOLD_MS },
     messageActions: {
       unsendWindowHours: e.UNSEND_WINDOW_HOURS,
       editWindowMinutes: e.EDIT_WINDOW_MINUTES,
@@ -180,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxCost: e.MAX_COST,
       maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
       wsInitTimeoutMs: e.WS_INIT_TIMEOUT_MS,
+      overloadLagMs: e.OVERLOAD_LAG_MS,
       messageRatePerSecond: e.MESSAGE_RATE_PER_SECOND,
       messageRateBurst: e.MESSAGE_RATE_BURST,
       loginFailuresPer15Min: e.LOGIN_FAILURES_PER_15_MIN,

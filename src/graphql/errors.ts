@@ -29,7 +29,7 @@ export const ERROR_CODES = {
   EDIT_LIMIT_REACHED: 'The message was already edited the most times allowed (MAX_EDITS; extensions.maxEdits).',
   QUERY_TOO_COMPLEX: 'The operation is over a depth, alias, token or cost limit.',
   INTERNAL_SERVER_ERROR: 'Something failed on our side; safe to retry.',
-  SERVICE_UNAVAILABLE: 'A dependency (the database) is briefly unreachable; safe to retry.',
+  SERVICE_UNAVAILABLE: 'The database is briefly unreachable or the server is overloaded; safe to retry (after extensions.retryAfter when given).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -121,7 +121,7 @@ export function createFormatError(logger: Logger, exposeDetails: boolean) {
     }
     if (isConnectionError(original)) {
       logger.warn({ err: original }, 'database unavailable');
-      return { message: ERROR_CODES.SERVICE_UNAVAILABLE, path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } };
+      return { message: 'The database is briefly unreachable; safe to retry.', path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } };
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected resolver error');
     return {

@@ -105,7 +105,17 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     }
   });
   const url = options.databaseUrl ?? databaseUrl(adminUrl, dbName);
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: '.data/test', JWT_SECRET: 'test-secret-test-secret-test-secret-0123', DATABASE_URL: url, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: '.data/test',
+    JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
+    DATABASE_URL: url,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // The server shares its event loop with the test and with a busy CI machine: load
+    // shedding on lag would refuse at random. test/e2e/overload.test.ts turns it on.
+    OVERLOAD_LAG_MS: '0',
+    ...env,
+  });
   const clock = new AdjustableClock();
   const sql = new SqlCounter();
   const app = await createApp(config, { clock, sqlCounter: sql, logger: createLogger(config.logLevel, undefined, options.logDestination) });

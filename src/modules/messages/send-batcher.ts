@@ -17,6 +17,12 @@ export interface SendBatcherSettings {
   maxBatch: number;
   /** Batches in flight at once in this process (each on its own connection). */
   inFlight: number;
+  /**
+   * While a batch is in flight, the sends waiting go as a second batch only once the
+   * oldest has waited this long (or a full batch waits): otherwise they join the batch
+   * after it. 0: at once, while fewer than `inFlight` run.
+   */
+  holdMs: number;
   /** A send that would wait longer than this for a batch is refused at once, SERVICE_UNAVAILABLE with retryAfter. */
   maxQueueMs: number;
   rate: RateWindow;
@@ -42,8 +48,9 @@ export interface SendBatcherDeps {
 /**
  * Group commit for sendMessage. A send joins the queue; whenever fewer than `inFlight`
  * batches are running, the sends waiting at that moment (up to `maxBatch`) go as one
- * transaction (send-batch.ts): no timer, so an idle server sends at once, and under load
- * a batch holds what arrived while the one before it committed. Each client is answered
+ * transaction (send-batch.ts): an idle server sends at once, and under load a batch holds
+ * what arrived while the one before it committed (a batch beside one in flight waits
+ * `holdMs` first: see holdLeft). Each client is answered
  * only once its batch has committed (synchronous_commit stays on: an acknowledged message
  * is durable). One send's refusal is its own; an unexpected failure of a batch (a deadlock
  * past its retries, SQL and message-rules disagreeing, a lost connection) sends each of its
@@ -59,6 +66,7 @@ export interface SendBatcherDeps {
 export class SendBatcher {
   private queue: Waiting[] = [];
   private running = 0;
+  private holdTimer: NodeJS.Timeout | null = null;
   private batches = 0;
   private batchedSends = 0;
   /** Batch transactions run again after a deadlock or serialization failure, and batches that fell back. */
@@ -102,6 +110,14 @@ export class SendBatcher {
 
   private pump(): void {
     while (this.running < this.settings.inFlight && this.queue.length > 0) {
+      const hold = this.holdLeft();
+      if (hold > 0) {
+        this.holdTimer ??= setTimeout(() => {
+          this.holdTimer = null;
+          this.pump();
+        }, hold);
+        return;
+      }
       const members = this.queue.splice(0, this.settings.maxBatch);
       this.running++;
       void this.run(members).finally(() => {
@@ -109,6 +125,19 @@ export class SendBatcher {
         this.pump();
       });
     }
+  }
+
+  /**
+   * How long the waiting sends should still wait for the batch in flight rather than go
+   * beside it. Each batch costs PostgreSQL about the same whatever its size (its
+   * statements, its commit's flush), so at a steady rate one batch at a time carrying a
+   * few milliseconds of sends costs far less per message than three small ones; once the
+   * batch in flight is slow (a burst, a slow flush), the hold runs out and others join it.
+   * Idle (nothing in flight), a send goes at once.
+   */
+  private holdLeft(): number {
+    if (this.running === 0 || this.queue.length >= this.settings.maxBatch) return 0;
+    return this.settings.holdMs - (Date.now() - this.queue[0].queuedAt);
   }
 
   private async run(members: Waiting[]): Promise<void> {
