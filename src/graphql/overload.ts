@@ -17,7 +17,6 @@ export class OverloadGuard {
   private timer: NodeJS.Timeout | null = null;
   private due = 0;
   private lastLag = 0;
-  private shed = 0;
 
   /** `maxLagMs` 0: never sheds. */
   constructor(private readonly maxLagMs: number) {}
@@ -47,12 +46,6 @@ export class OverloadGuard {
   /** The refusal for an operation arriving now, or null to run it. */
   refusal(): AppError | null {
     if (this.maxLagMs <= 0 || this.lagMs() <= this.maxLagMs) return null;
-    this.shed++;
     return new AppError('SERVICE_UNAVAILABLE', 'The server is overloaded right now; retry shortly', { retryAfter: 1, retryable: true });
-  }
-
-  /** Operations refused since start (metrics, the bench). */
-  shedCount(): number {
-    return this.shed;
   }
 }
