@@ -58,6 +58,8 @@ export interface App {
   schema: GraphQLSchema;
   /** This instance's Prometheus registry, served at GET /metrics. */
   metrics: Metrics;
+  /** Load shedding on event-loop lag (OVERLOAD_LAG_MS). */
+  overload: OverloadGuard;
   listen(port?: number, host?: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -373,6 +375,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sealedRetention,
     schema,
     metrics,
+    overload,
     async listen(port = config.port, host = config.host) {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
