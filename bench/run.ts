@@ -62,6 +62,9 @@ export interface Settings {
   mixedS: number;
   profile: boolean;
   only: string[] | null;
+  /** For a focused A/B: which transports and which chat workloads (ours, ours+badge, bare). */
+  chatVia: Array<'http' | 'ws'>;
+  chatWorkloads: string[] | null;
 }
 
 const S: Settings = {
@@ -84,6 +87,8 @@ const S: Settings = {
   mixedS: quick ? 2 : 5,
   profile: flag('profile') || (!quick && !flag('no-profile')),
   only: opt('only')?.split(',') ?? null,
+  chatVia: (opt('chat-via')?.split(',') as Array<'http' | 'ws'> | undefined) ?? ['http', 'ws'],
+  chatWorkloads: opt('chat-workloads')?.split(',') ?? null,
 };
 const wants = (group: string) => !S.only || S.only.includes(group);
 
@@ -497,14 +502,14 @@ async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<s
         { label: 'ours', server: ours, query: CHAT_SUBSCRIPTION as string | string[] },
         { label: 'ours+badge', server: ours, query: [CHAT_SUBSCRIPTION, BADGE_SUBSCRIPTION] },
         { label: 'bare', server: bare, query: CHAT_SUBSCRIPTION },
-      ];
+      ].filter((w) => !S.chatWorkloads || S.chatWorkloads.includes(w.label));
       for (const { label, server, query } of workloads) {
         const badge = Array.isArray(query);
         const subs = await openSubscribers({ wsUrl: server.wsUrl, base: server.base, users: people, tokens, query, timeoutMs: 60_000 });
         log(`chat ${label}: ${pairs.length} pairs online (${subs.storm.seconds}s to subscribe)`);
         await sleep(500);
         for (const rate of S.chatRates) {
-          for (const via of ['http', 'ws'] as const) {
+          for (const via of S.chatVia) {
             await quiet(server.pid, 30_000);
             r.chat[`${label}-${via}-${rate}`] = await chatRun({
               serverPid: server.pid,

@@ -8,8 +8,9 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
-import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Context as WsContext } from 'graphql-ws';
+import { useServer, type Extra as WsExtra } from 'graphql-ws/use/ws';
 import type { DataSource } from 'typeorm';
 import type { PoolConfig } from 'pg';
 import type { Logger } from 'pino';
@@ -32,6 +33,7 @@ import { clientKey } from './lib/ip';
 import { createServices, type Services } from './services';
 import type { Context, Viewer } from './graphql/context';
 import { corkPerTick } from './graphql/ws-cork';
+import { shedBeforeGraphqlWs } from './graphql/ws-shed';
 import { OverloadGuard } from './graphql/overload';
 import { BoundedCache } from './lib/bounded-cache';
 import { graphiqlRouter } from './graphql/graphiql';
@@ -146,6 +148,23 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // once and share the AST (validation depends only on the document and the schema).
   const validDocuments = new BoundedCache<string, { document: DocumentNode }>(500);
 
+  // Under overload, frames for known query and mutation documents are refused below
+  // graphql-ws (ws-shed.ts), with the very frame onSubscribe's refusal would send.
+  const connections = new WeakMap<WebSocket, WsContext<Record<string, unknown>, WsExtra & SocketExtra>>();
+  const shedPayload = JSON.parse(JSON.stringify([overloadError(OverloadGuard.refusalError())].map(toFormattedGraphQLError(formatError)))) as unknown[];
+  wsServer.on('connection', (socket) =>
+    shedBeforeGraphqlWs(socket, {
+      connection: (s) => {
+        const ctx = connections.get(s);
+        if (!ctx || !socketSessions.isLive(s) || ctx.extra.subscriptions!.size >= limits.maxSubscriptionsPerSocket) return undefined;
+        return ctx;
+      },
+      knownDocument: (query) => validDocuments.get(query)?.document,
+      refusal: () => (overload.refusal() ? shedPayload : null),
+      refused: (operation) => metrics.observeOperation({ operation, type: null, transport: 'ws', outcome: 'refused', seconds: 0 }),
+    }),
+  );
+
   const wsCleanup = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
@@ -159,6 +178,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         ctx.extra.viewer = { id: state.claims.userId };
         ctx.extra.session = state.claims;
         ctx.extra.subscriptions = new Set();
+        connections.set(ctx.extra.socket, ctx);
         return true;
       },
       onSubscribe: (ctx, id, payload) => {

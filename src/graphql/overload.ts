@@ -46,6 +46,11 @@ export class OverloadGuard {
   /** The refusal for an operation arriving now, or null to run it. */
   refusal(): AppError | null {
     if (this.maxLagMs <= 0 || this.lagMs() <= this.maxLagMs) return null;
+    return OverloadGuard.refusalError();
+  }
+
+  /** What an operation refused for overload is answered. */
+  static refusalError(): AppError {
     return new AppError('SERVICE_UNAVAILABLE', 'The server is overloaded right now; retry shortly', { retryAfter: 1, retryable: true });
   }
 }

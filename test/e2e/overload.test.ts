@@ -21,6 +21,12 @@ beforeAll(async () => {
   t = await startTestApp({ OVERLOAD_LAG_MS: '100' });
   [a, b] = await Promise.all([t.makeUser(), t.makeUser()]);
   conversationId = await openConversation(t, a, b);
+  // Once sent over WebSocket, SEND is a document the server knows (parsed and validated):
+  // while shedding, such a frame is refused before graphql-ws sees it.
+  const { ws, frames } = await socket(b.token);
+  subscribe(ws, 'prime', SEND, { input: { conversationId, text: 'before the storm', clientMessageId: 'prime' } });
+  await until('the first send', () => frames.some((f) => f.id === 'prime' && f.type === 'next'));
+  ws.close();
 });
 afterAll(async () => {
   await t.close();
@@ -104,4 +110,55 @@ test('over HTTP, an operation arriving while the loop lags gets 503 with Retry-A
   await keepingUp();
   const retried = await t.gql(SEND, { input: { conversationId, text: 'over http', clientMessageId: 'storm-http' } }, b.token);
   expect(retried.errors).toBeUndefined();
+});
+
+/** The code a socket is closed with. */
+const closeCode = (ws: WebSocket) => new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+
+test('over WebSocket, a document already seen is refused below graphql-ws with the very frame a new one gets, and its id is free for the retry', async () => {
+  const { ws, frames } = await socket(a.token);
+  const before = await writeSnapshot(t, conversationId);
+
+  // SEND is known (beforeAll); this query's text is new.
+  subscribe(ws, 'known', SEND, { input: { conversationId, text: 'in the storm', clientMessageId: 'storm-2' } });
+  subscribe(ws, 'fresh', `query Fresh { me { id } }`);
+  stall(STALL_MS);
+  await until('both answers', () => frames.some((f) => f.id === 'known') && frames.some((f) => f.id === 'fresh'));
+
+  const fresh = frames.find((f) => f.id === 'fresh')!;
+  expect(fresh.type).toBe('error');
+  expect(fresh.payload).toEqual([expect.objectContaining({ extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: 1, retryable: true } })]);
+  expect(frames.find((f) => f.id === 'known')).toEqual({ id: 'known', type: 'error', payload: fresh.payload });
+  expect(await writeSnapshot(t, conversationId)).toEqual(before);
+
+  await keepingUp();
+  subscribe(ws, 'known', SEND, { input: { conversationId, text: 'in the storm', clientMessageId: 'storm-2' } });
+  await until('the retry under the same id', () => frames.some((f) => f.id === 'known' && f.type === 'next'));
+  ws.close();
+});
+
+test('while shedding, the protocol still comes first: an id already in use closes 4409', async () => {
+  const { ws } = await socket(a.token);
+  const closed = closeCode(ws);
+  const before = await writeSnapshot(t, conversationId);
+  subscribe(ws, 'live', `subscription { messageReceived { message { id } } }`);
+  subscribe(ws, 'live', SEND, { input: { conversationId, text: 'same id', clientMessageId: 'storm-3' } });
+  stall(STALL_MS);
+  expect(await closed).toBe(4409);
+  expect(await writeSnapshot(t, conversationId)).toEqual(before);
+  await keepingUp();
+});
+
+test('while shedding, the protocol still comes first: a subscribe before the connection is acknowledged closes 4401', async () => {
+  const ws = new WebSocket(t.app.wsUrl, 'graphql-transport-ws');
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const closed = closeCode(ws);
+  ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${a.token}` } }));
+  subscribe(ws, 'early', SEND, { input: { conversationId, text: 'too early', clientMessageId: 'storm-4' } });
+  stall(STALL_MS);
+  expect(await closed).toBe(4401);
+  await keepingUp();
 });
