@@ -216,6 +216,37 @@ it('while a batch is in flight, later sends wait for it up to SEND_BATCH_HOLD_MS
   }
 });
 
+it('refuses at once a send that would wait over SEND_QUEUE_MAX_MS behind the batches ahead, though the oldest waiting has just arrived', async () => {
+  // Batches of 2, one at a time: each send queued behind two others waits a whole batch more.
+  const t = await startTestApp({ ...RATE, SEND_BATCHES_IN_FLIGHT: '1', SEND_BATCH_MAX: '2', SEND_QUEUE_MAX_MS: '300' });
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  try {
+    // The batcher learns how long a batch takes from the batches it ran: make its first one
+    // take ~350 ms (held on a pair lock). Half a batch (the one in flight) fits in 300 ms;
+    // a batch and a half does not.
+    const slow = await batchHeldAhead(t);
+    await pause(350);
+    await slow.release();
+
+    const ahead = await batchHeldAhead(t);
+    const users = await Promise.all(Array.from({ length: 6 }, () => t.makeUser()));
+    const conversations = await Promise.all([0, 2, 4].map((i) => openConversation(t, users[i], users[i + 1])));
+    const call = (k: number): Call => ({ label: `queued ${k}`, user: users[2 * k], input: { conversationId: conversations[k], text: `queued ${k}` } });
+    const firstTwo = Promise.all([0, 1].map((k) => send(t, call(k))));
+    await queued(t, 2);
+    // The third would wait for the batch in flight and then for the first two's batch.
+    const third = await Promise.race([send(t, call(2)), pause(2000).then(() => null)]);
+    expect(third && codeOf(third)).toBe('SERVICE_UNAVAILABLE');
+    expect((third!.errors![0].extensions as { retryAfter: number }).retryAfter).toBeGreaterThanOrEqual(1);
+
+    await ahead.release();
+    expect((await firstTwo).map(answer)).toEqual(['OK', 'OK']);
+    expect(await t.query(`SELECT 1 FROM messages WHERE text = 'queued 2'`)).toEqual([]);
+  } finally {
+    await t.close();
+  }
+});
+
 it('sees a block that commits while the batch waits for the pair', async () => {
   const [a, b] = [await batched.makeUser(), await batched.makeUser()];
   const c = await openConversation(batched, a, b);

@@ -72,6 +72,8 @@ export class SendBatcher {
   /** Batch transactions run again after a deadlock or serialization failure, and batches that fell back. */
   private retried = 0;
   private fellBack = 0;
+  /** How long a batch takes, start to answers (moving average, ms): what a queued send waits per round. */
+  private batchMs = 0;
 
   constructor(
     private readonly deps: SendBatcherDeps,
@@ -84,8 +86,7 @@ export class SendBatcher {
       await this.deps.consumeSend(senderId);
       return this.deps.messages.send(senderId, input);
     }
-    const oldest = this.queue[0];
-    if (oldest && Date.now() - oldest.queuedAt > this.settings.maxQueueMs) {
+    if (this.expectedWaitMs() > this.settings.maxQueueMs) {
       throw new AppError('SERVICE_UNAVAILABLE', 'Too many messages are being sent right now; retry shortly', { retryAfter: 1, retryable: true });
     }
     return new Promise<Message>((resolve, reject) => {
@@ -120,7 +121,10 @@ export class SendBatcher {
       }
       const members = this.queue.splice(0, this.settings.maxBatch);
       this.running++;
+      const startedAt = Date.now();
       void this.run(members).finally(() => {
+        const took = Date.now() - startedAt;
+        this.batchMs = this.batchMs === 0 ? took : 0.8 * this.batchMs + 0.2 * took;
         this.running--;
         this.pump();
       });
@@ -135,6 +139,22 @@ export class SendBatcher {
    * batch in flight is slow (a burst, a slow flush), the hold runs out and others join it.
    * Idle (nothing in flight), a send goes at once.
    */
+  /**
+   * How long a send joining the queue now would wait for its batch to start: the oldest
+   * waiting send's wait so far, or the rounds of batches ahead of it, whichever is longer.
+   * The oldest's age alone misses a burst: a thousand sends queued within a few
+   * milliseconds all pass it, and the last of them waits many batches.
+   */
+  private expectedWaitMs(): number {
+    const oldest = this.queue[0];
+    const waited = oldest ? Date.now() - oldest.queuedAt : 0;
+    const { maxBatch, inFlight } = this.settings;
+    if (this.running < inFlight && this.queue.length < maxBatch) return waited;
+    // Half a batch for the batches in flight to free a slot, then a batch per full round ahead.
+    const rounds = 0.5 + Math.floor(this.queue.length / (maxBatch * inFlight));
+    return Math.max(waited, rounds * this.batchMs);
+  }
+
   private holdLeft(): number {
     if (this.running === 0 || this.queue.length >= this.settings.maxBatch) return 0;
     return this.settings.holdMs - (Date.now() - this.queue[0].queuedAt);
