@@ -334,6 +334,41 @@ it('a batch whose connection is killed mid-statement leaves nothing partial; a k
   await contiguous(batched, [c]);
 });
 
+it('a batch whose statement fails is rolled back and its sends answered by the single path; the next batch runs on the same connection', async () => {
+  const [a, b] = [await batched.makeUser(), await batched.makeUser()];
+  const c = await openConversation(batched, a, b);
+  const ahead = await batchHeldAhead(batched);
+  const held = await holdingTransaction(batched, async (tx) => {
+    await tx.manager.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [c]);
+  });
+  const before = batched.app.services.sendBatcher.stats();
+  let answered = false;
+  const first = send(batched, { label: '', user: a, input: { conversationId: c, text: 'cancelled', clientMessageId: 'k-cancelled' } }).finally(() => (answered = true));
+  await queued(batched, 1);
+  await ahead.release();
+  await waitingOnRowLock(batched, () => answered);
+  // Cancelled, not killed: the connection lives on, inside a failed transaction until rolled back.
+  const cancelled = await batched.query<{ ok: boolean }>(
+    `SELECT pg_cancel_backend(pid) AS ok FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%unnest($1::int[]%'`,
+  );
+  expect(cancelled.map((r) => r.ok)).toEqual([true]);
+  await held.commit();
+  expect(codeOf(await first)).toBeUndefined();
+  const after = batched.app.services.sendBatcher.stats();
+  expect(after.fellBack - before.fellBack).toBe(1);
+  // The one batch connection (SEND_BATCHES_IN_FLIGHT 1) carries the next batch, in a transaction of its own.
+  const next = await send(batched, { label: '', user: b, input: { conversationId: c, text: 'next' } });
+  expect(codeOf(next)).toBeUndefined();
+  // Left inside the failed transaction, its BEGIN would fail and the batch fall back.
+  const { batches, fellBack } = batched.app.services.sendBatcher.stats();
+  expect([batches - after.batches, fellBack - after.fellBack]).toEqual([1, 0]);
+  // After the intro that opened the conversation: each send once, in order.
+  const texts = await batched.query<{ text: string }>(`SELECT text FROM messages WHERE conversation_id = $1 ORDER BY seq OFFSET 1`, [c]);
+  expect(texts.map((r) => r.text)).toEqual(['cancelled', 'next']);
+  await contiguous(batched, [c]);
+});
+
 it('a batch costs the same statements whatever its size, and its live deliveries none', async () => {
   const counted = async (size: number) => {
     const users = await Promise.all(Array.from({ length: size * 2 }, () => batched.makeUser()));

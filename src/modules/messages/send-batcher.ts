@@ -132,14 +132,6 @@ export class SendBatcher {
   }
 
   /**
-   * How long the waiting sends should still wait for the batch in flight rather than go
-   * beside it. Each batch costs PostgreSQL about the same whatever its size (its
-   * statements, its commit's flush), so at a steady rate one batch at a time carrying a
-   * few milliseconds of sends costs far less per message than three small ones; once the
-   * batch in flight is slow (a burst, a slow flush), the hold runs out and others join it.
-   * Idle (nothing in flight), a send goes at once.
-   */
-  /**
    * How long a send joining the queue now would wait for its batch to start: the oldest
    * waiting send's wait so far, or the rounds of batches ahead of it, whichever is longer.
    * The oldest's age alone misses a burst: a thousand sends queued within a few
@@ -155,6 +147,14 @@ export class SendBatcher {
     return Math.max(waited, rounds * this.batchMs);
   }
 
+  /**
+   * How long the waiting sends should still wait for the batch in flight rather than go
+   * beside it. Each batch costs PostgreSQL about the same whatever its size (its
+   * statements, its commit's flush), so at a steady rate one batch at a time carrying a
+   * few milliseconds of sends costs far less per message than three small ones; once the
+   * batch in flight is slow (a burst, a slow flush), the hold runs out and others join it.
+   * Idle (nothing in flight), a send goes at once.
+   */
   private holdLeft(): number {
     if (this.running === 0 || this.queue.length >= this.settings.maxBatch) return 0;
     return this.settings.holdMs - (Date.now() - this.queue[0].queuedAt);
