@@ -5,10 +5,11 @@ import { openConversation, writeSnapshot } from '../support/conversations';
 import { until } from '../support/until';
 
 /**
- * Load shedding (OVERLOAD_LAG_MS): while the server's event loop lags, operations are
- * answered SERVICE_UNAVAILABLE with retryAfter before they run, and nothing is written;
- * subscriptions are still taken. The test's own thread is the server's: blocking it for
- * a moment is a real stall, and a frame that arrived meanwhile is read just after it.
+ * Load shedding (OVERLOAD_LAG_MS): while the server's event loop lags, and lagged shortly
+ * before too, operations are answered SERVICE_UNAVAILABLE with retryAfter before they
+ * run, and nothing is written; subscriptions are still taken. The test's own thread is
+ * the server's: blocking it for a moment is a real stall, and a frame that arrived
+ * meanwhile is read just after it.
  */
 const SEND = `mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
 const STALL_MS = 250;
@@ -38,6 +39,18 @@ function stall(ms: number): void {
   while (Date.now() < end);
 }
 
+/**
+ * Two long turns in a row, as sustained overload makes: what `act` sends arrives during
+ * the second, while the server sheds.
+ */
+async function sustainedStall(act: () => void): Promise<void> {
+  stall(STALL_MS);
+  // A tick of the server's lag timer, which measures the first long turn.
+  await new Promise((resolve) => setTimeout(resolve, 15));
+  act();
+  stall(STALL_MS);
+}
+
 /** The server's own lag measure, back under its threshold: the loop keeps up again. */
 const keepingUp = () => until('the event loop to keep up', () => t.app.overload.lagMs() <= 100);
 
@@ -59,13 +72,25 @@ function subscribe(ws: WebSocket, id: string, query: string, variables?: Record<
   ws.send(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } }));
 }
 
+test('one long turn alone (a GC pause, say) is not overload: a send arriving during it goes through', async () => {
+  await until('a second with no long turn', () => t.app.overload.msSinceLongTurn() > 1000);
+  const { ws, frames } = await socket(a.token);
+  subscribe(ws, 'pause', SEND, { input: { conversationId, text: 'through a pause', clientMessageId: 'pause-1' } });
+  stall(STALL_MS);
+  await until('the answer to the send', () => frames.some((f) => f.id === 'pause'));
+  expect(frames.find((f) => f.id === 'pause')!.type).toBe('next');
+  ws.close();
+  await keepingUp();
+});
+
 test('over WebSocket, a send arriving while the loop lags is refused at once, writing nothing; subscriptions are still taken', async () => {
   const { ws, frames } = await socket(a.token);
   const before = await writeSnapshot(t, conversationId);
 
-  subscribe(ws, 'send-1', SEND, { input: { conversationId, text: 'in the storm', clientMessageId: 'storm-1' } });
-  subscribe(ws, 'sub-1', `subscription { messageReceived { message { id } } }`);
-  stall(STALL_MS);
+  await sustainedStall(() => {
+    subscribe(ws, 'send-1', SEND, { input: { conversationId, text: 'in the storm', clientMessageId: 'storm-1' } });
+    subscribe(ws, 'sub-1', `subscription { messageReceived { message { id } } }`);
+  });
   await until('the answer to the send', () => frames.some((f) => f.id === 'send-1'));
 
   const refused = frames.find((f) => f.id === 'send-1')!;
@@ -93,11 +118,12 @@ test('over HTTP, an operation arriving while the loop lags gets 503 with Retry-A
   let raw = '';
   client.on('data', (chunk) => (raw += chunk));
   const ended = new Promise((resolve) => client.once('end', resolve));
-  client.write(
-    `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${b.token}\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  await sustainedStall(() =>
+    client.write(
+      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${b.token}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    ),
   );
-  stall(STALL_MS);
   await ended;
 
   const [head, payload] = raw.split('\r\n\r\n');
@@ -120,9 +146,10 @@ test('over WebSocket, a document already seen is refused below graphql-ws with t
   const before = await writeSnapshot(t, conversationId);
 
   // SEND is known (beforeAll); this query's text is new.
-  subscribe(ws, 'known', SEND, { input: { conversationId, text: 'in the storm', clientMessageId: 'storm-2' } });
-  subscribe(ws, 'fresh', `query Fresh { me { id } }`);
-  stall(STALL_MS);
+  await sustainedStall(() => {
+    subscribe(ws, 'known', SEND, { input: { conversationId, text: 'in the storm', clientMessageId: 'storm-2' } });
+    subscribe(ws, 'fresh', `query Fresh { me { id } }`);
+  });
   await until('both answers', () => frames.some((f) => f.id === 'known') && frames.some((f) => f.id === 'fresh'));
 
   const fresh = frames.find((f) => f.id === 'fresh')!;
@@ -141,9 +168,10 @@ test('while shedding, the protocol still comes first: an id already in use close
   const { ws } = await socket(a.token);
   const closed = closeCode(ws);
   const before = await writeSnapshot(t, conversationId);
-  subscribe(ws, 'live', `subscription { messageReceived { message { id } } }`);
-  subscribe(ws, 'live', SEND, { input: { conversationId, text: 'same id', clientMessageId: 'storm-3' } });
-  stall(STALL_MS);
+  await sustainedStall(() => {
+    subscribe(ws, 'live', `subscription { messageReceived { message { id } } }`);
+    subscribe(ws, 'live', SEND, { input: { conversationId, text: 'same id', clientMessageId: 'storm-3' } });
+  });
   expect(await closed).toBe(4409);
   expect(await writeSnapshot(t, conversationId)).toEqual(before);
   await keepingUp();
@@ -156,9 +184,10 @@ test('while shedding, the protocol still comes first: a subscribe before the con
     ws.once('error', reject);
   });
   const closed = closeCode(ws);
-  ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${a.token}` } }));
-  subscribe(ws, 'early', SEND, { input: { conversationId, text: 'too early', clientMessageId: 'storm-4' } });
-  stall(STALL_MS);
+  await sustainedStall(() => {
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${a.token}` } }));
+    subscribe(ws, 'early', SEND, { input: { conversationId, text: 'too early', clientMessageId: 'storm-4' } });
+  });
   expect(await closed).toBe(4401);
   await keepingUp();
 });
