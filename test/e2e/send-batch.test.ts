@@ -294,29 +294,37 @@ it('two instances batching sends over crossing pairs never deadlock, and leave s
   }
 });
 
+/**
+ * Sends `calls` as one batch that passes the pair lock, counts the attempts and stops in
+ * its append, waiting on the conversation's row (held here); then `signal`s that batch's
+ * backend (pg_terminate_backend: its connection dies; pg_cancel_backend: its statement
+ * fails) and lets the row go. Resolves with the answers.
+ */
+async function batchInterrupted(t: TestApp, conversationId: string, calls: Call[], signal: 'pg_terminate_backend' | 'pg_cancel_backend'): Promise<Sent[]> {
+  const ahead = await batchHeldAhead(t);
+  const held = await holdingTransaction(t, async (tx) => {
+    await tx.manager.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
+  });
+  let answered = false;
+  const answers = Promise.all(calls.map((c) => send(t, c))).finally(() => (answered = true));
+  await queued(t, calls.length);
+  await ahead.release();
+  await waitingOnRowLock(t, () => answered);
+  const signalled = await t.query<{ ok: boolean }>(
+    `SELECT ${signal}(pid) AS ok FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%unnest($1::int[]%'`,
+  );
+  expect(signalled).toEqual([{ ok: true }]);
+  await held.commit();
+  return answers;
+}
+
 it('a batch whose connection is killed mid-statement leaves nothing partial; a keyed send is resent and its retry answers the committed message; an unkeyed one fails retryable, never posted twice', async () => {
   const [a, b] = [await batched.makeUser(), await batched.makeUser()];
   const c = await openConversation(batched, a, b);
-  // Both sends in one batch, which passes the pair lock, counts the attempts and waits in
-  // its append on the conversation's row, held here.
-  const ahead = await batchHeldAhead(batched);
-  const held = await holdingTransaction(batched, async (tx) => {
-    await tx.manager.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [c]);
-  });
-  let answered = false;
   const keyed: Call = { label: '', user: a, input: { conversationId: c, text: 'killed', clientMessageId: 'k-killed' } };
   const unkeyed: Call = { label: '', user: b, input: { conversationId: c, text: 'killed, no key' } };
-  const firsts = Promise.all([send(batched, keyed), send(batched, unkeyed)]).finally(() => (answered = true));
-  await queued(batched, 2);
-  await ahead.release();
-  await waitingOnRowLock(batched, () => answered);
-  const killed = await batched.query<{ ok: boolean }>(
-    `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%unnest($1::int[]%'`,
-  );
-  expect(killed).toEqual([{ ok: true }]);
-  await held.commit();
-  const [firstKeyed, firstUnkeyed] = await firsts;
+  const [firstKeyed, firstUnkeyed] = await batchInterrupted(batched, c, [keyed, unkeyed], 'pg_terminate_backend');
   // Without a key the server cannot know whether a lost COMMIT went through: it answers as
   // the single path does, and posts nothing of its own accord.
   expect(codeOf(firstUnkeyed)).toBe('SERVICE_UNAVAILABLE');
@@ -334,33 +342,20 @@ it('a batch whose connection is killed mid-statement leaves nothing partial; a k
   await contiguous(batched, [c]);
 });
 
-it('a batch whose statement fails is rolled back and its sends answered by the single path; the next batch runs on the same connection', async () => {
+it('a batch whose statement fails is rolled back and its sends answered by the single path; the batch after it commits as a batch', async () => {
   const [a, b] = [await batched.makeUser(), await batched.makeUser()];
   const c = await openConversation(batched, a, b);
-  const ahead = await batchHeldAhead(batched);
-  const held = await holdingTransaction(batched, async (tx) => {
-    await tx.manager.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [c]);
-  });
   const before = batched.app.services.sendBatcher.stats();
-  let answered = false;
-  const first = send(batched, { label: '', user: a, input: { conversationId: c, text: 'cancelled', clientMessageId: 'k-cancelled' } }).finally(() => (answered = true));
-  await queued(batched, 1);
-  await ahead.release();
-  await waitingOnRowLock(batched, () => answered);
   // Cancelled, not killed: the connection lives on, inside a failed transaction until rolled back.
-  const cancelled = await batched.query<{ ok: boolean }>(
-    `SELECT pg_cancel_backend(pid) AS ok FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%unnest($1::int[]%'`,
-  );
-  expect(cancelled.map((r) => r.ok)).toEqual([true]);
-  await held.commit();
-  expect(codeOf(await first)).toBeUndefined();
+  const call: Call = { label: '', user: a, input: { conversationId: c, text: 'cancelled', clientMessageId: 'k-cancelled' } };
+  const [first] = await batchInterrupted(batched, c, [call], 'pg_cancel_backend');
+  expect(codeOf(first)).toBeUndefined();
   const after = batched.app.services.sendBatcher.stats();
   expect(after.fellBack - before.fellBack).toBe(1);
-  // The one batch connection (SEND_BATCHES_IN_FLIGHT 1) carries the next batch, in a transaction of its own.
+  // The next send goes as a batch of its own and commits.
   const next = await send(batched, { label: '', user: b, input: { conversationId: c, text: 'next' } });
   expect(codeOf(next)).toBeUndefined();
-  // Left inside the failed transaction, its BEGIN would fail and the batch fall back.
+  // A connection returned to the pool inside the failed transaction would fail the batch it carries next, which would fall back.
   const { batches, fellBack } = batched.app.services.sendBatcher.stats();
   expect([batches - after.batches, fellBack - after.fellBack]).toEqual([1, 0]);
   // After the intro that opened the conversation: each send once, in order.
