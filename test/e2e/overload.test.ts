@@ -45,8 +45,8 @@ function stall(ms: number): void {
  */
 async function sustainedStall(act: () => void): Promise<void> {
   stall(STALL_MS);
-  // A tick of the server's lag timer, which measures the first long turn.
-  await new Promise((resolve) => setTimeout(resolve, 15));
+  const stalledAt = Date.now();
+  await until('the server to measure the first long turn', () => t.app.overload.msSinceLongTurn() <= Date.now() - stalledAt);
   act();
   stall(STALL_MS);
 }

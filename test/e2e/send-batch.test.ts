@@ -361,6 +361,9 @@ it('a batch whose statement fails is rolled back and its sends answered by the s
   // After the intro that opened the conversation: each send once, in order.
   const texts = await batched.query<{ text: string }>(`SELECT text FROM messages WHERE conversation_id = $1 ORDER BY seq OFFSET 1`, [c]);
   expect(texts.map((r) => r.text)).toEqual(['cancelled', 'next']);
+  // The rolled-back batch's attempt went with it: each call counted once.
+  const points = await batched.query<{ key: string; points: number }>(`SELECT key, points FROM rate_limits WHERE key = ANY($1) ORDER BY key`, [[`send:${a.id}`, `send:${b.id}`]]);
+  expect(Object.fromEntries(points.map((p) => [p.key, p.points]))).toEqual({ [`send:${a.id}`]: 1, [`send:${b.id}`]: 1 });
   await contiguous(batched, [c]);
 });
 
