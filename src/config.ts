@@ -62,7 +62,7 @@ const envSchema = z.object({
   SEND_BATCHING: boolVar(true),
   SEND_BATCH_MAX: intVar(128, 1),
   SEND_BATCH_THREAD: boolVar(true),
-  SEND_BATCH_THREAD_LAG_MS: intVar(20, 0),
+  SEND_BATCH_THREAD_LAG_MS: intVar(50, 0),
   SEND_BATCHES_IN_FLIGHT: intVar(3, 1),
   SEND_QUEUE_MAX_MS: intVar(300, 1),
   SEND_BATCH_HOLD_MS: intVar(4, 0),

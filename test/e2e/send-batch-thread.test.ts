@@ -88,6 +88,7 @@ describe('where a batch runs', () => {
 
   it('on the thread just after the event loop stalled, on the app connection again once it turns freely', async () => {
     const t = await startTestApp({ SEND_BATCH_THREAD_LAG_MS: '50' });
+    // One stall alone is not overload: nothing here is shed.
     try {
       const [a, b] = [await t.makeUser(), await t.makeUser()];
       const c = await openConversation(t, a, b);

@@ -45,7 +45,10 @@ export class SendBatchThread {
   private readonly pending = new Map<number, { resolve(reply: ThreadReply): void; reject(err: Error): void }>();
   private closing = false;
 
-  constructor(private readonly data: ThreadData) {}
+  /** Starts the thread, which opens its connections and prepares its statements at once. */
+  constructor(private readonly data: ThreadData) {
+    this.start();
+  }
 
   run(sends: QueuedSend[], now: Date, rate: RateWindow): Promise<CommittedBatch> {
     return this.ask({ id: this.nextId++, sends, nowMs: now.getTime(), rate }).then((reply) => {
@@ -108,5 +111,6 @@ export function threadConnection(pool: PoolConfig, max: number): PoolConfig {
       return false;
     }
   });
-  return { ...Object.fromEntries(copyable), max, min: 0 };
+  // Kept open however long idle: a thread is needed under load, not after a warm-up.
+  return { ...Object.fromEntries(copyable), max, min: max };
 }

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Pool, type PoolClient } from 'pg';
 import { MAX_TRANSACTION_ATTEMPTS, RETRYABLE_SQLSTATES } from '../../db/retry';
-import { BatchVerdictMismatch, decideSendBatch, type RawBatch } from './send-batch-core';
+import { BATCH_APPEND_STATEMENT, BatchVerdictMismatch, decideSendBatch, type RawBatch } from './send-batch-core';
 import type { ThreadData, ThreadReply, ThreadRequest } from './send-batch-thread';
 
 /**
@@ -14,6 +14,33 @@ const { connection, sql } = workerData as ThreadData;
 const pool = new Pool(connection);
 // An idle connection the server closed (a restart): the next batch gets a new one.
 pool.on('error', () => undefined);
+
+/**
+ * Opens the thread's connections and prepares the batch's statements on each (run over no
+ * sends, rolled back), so that the first batches under load, when the thread is needed,
+ * do not also pay for backend starts and planning. Best effort: a failure leaves a cold
+ * connection, nothing else.
+ */
+async function warm(): Promise<void> {
+  // All asked for at once, so each is a connection of its own.
+  await Promise.all(
+    Array.from({ length: connection.max ?? 1 }, async () => {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        await decideSendBatch(async (name, text, values) => (await client.query({ name, text, values })).rows, sql, [], new Date(), { points: 1, windowMs: 1 });
+        await client.query({ name: BATCH_APPEND_STATEMENT, text: sql.factsAndAppend, values: [[], [], [], [], [], [], [], [], new Date()] });
+        await client.query('ROLLBACK');
+      } catch (err) {
+        broken = err as Error;
+      } finally {
+        client.release(broken);
+      }
+    }),
+  );
+}
+void warm().catch(() => undefined);
 
 async function runBatch(req: Extract<ThreadRequest, { sends: unknown }>): Promise<{ batch: RawBatch; statements: string[]; retried: number }> {
   const statements: string[] = [];

@@ -73,10 +73,12 @@ export interface SendBatcherDeps {
  * Sends the batch does not take (a malformed id or key, a text the rules refuse) go the
  * single path directly: their refusals keep its exact order of codes.
  *
- * Under load a batch runs on the batch thread (send-batch-thread.ts): on the main thread
- * each of its four round trips waits for a turn of an event loop that then turns in tens
- * of milliseconds, while the batch holds its pairs' locks. Idle or at ordinary rates it
- * runs here: handing it over costs more CPU than the turns it would save.
+ * Under load a batch runs on the batch thread (send-batch-thread.ts): while the event loop
+ * lags, or when sends are left waiting behind it (the onset of a burst, before the lag
+ * shows). On the main thread each of its four round trips would wait for a turn of a loop
+ * that then turns in tens of milliseconds, while the batch holds its pairs' locks.
+ * Otherwise it runs here: handing it over costs CPU, and batches that return sooner are
+ * smaller, which costs PostgreSQL more per message (docs/performance.md).
  */
 export class SendBatcher {
   private queue: Waiting[] = [];
