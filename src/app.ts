@@ -92,11 +92,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   const bus = createBus(config.redisUrl, logger);
   sources.bus = () => bus.status();
-  // Measures the event loop's lag: sheds load (below) and moves send batches to their thread.
-  const overload = new OverloadGuard(config.limits.overloadLagMs);
-  overload.start();
   const services = createServices({
-    dataSource, limitsPool: database.limitsPool, config, clock, pubsub: bus.pubsub, logger, loopLagMs: () => overload.recentLagMs(),
+    dataSource, limitsPool: database.limitsPool, config, clock, pubsub: bus.pubsub, logger,
     onDeliver: (e) => metrics.observePublishLag((Date.now() - Number(e.publishedAt)) / 1000),
   });
   const eventRetention = new EventRetentionJob(services.events, config.events.retentionDays, logger).start();
@@ -144,6 +141,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
   );
 
+  const overload = new OverloadGuard(limits.overloadLagMs);
+  overload.start();
 
   // Thousands of clients subscribe with the same few documents: parse and validate each
   // once and share the AST (validation depends only on the document and the schema).
@@ -417,7 +416,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       services.sessions.stop();
       await socketSessions.close();
       wsServer.close();
-      await services.sendBatcher.close();
       await bus.close();
       await database.close();
     },

@@ -11,9 +11,6 @@ const TICK_MS = 10;
  */
 const SUSTAINED_WITHIN_MS = 1000;
 
-/** Weight of each new measure in recentLagMs (an exponential moving average per tick). */
-const SMOOTHING = 0.3;
-
 /**
  * Load shedding on event-loop lag, before an operation runs. When the process cannot keep
  * up (more sends offered than its CPU can execute), frames wait in the socket buffers and
@@ -35,19 +32,15 @@ export class OverloadGuard {
   private lastLongAt = -Infinity;
   private longBeforeAt = -Infinity;
 
-  /** Smoothed lag (recentLagMs). */
-  private smoothedLag = 0;
-
-  /** `maxLagMs` 0: never sheds (the lag is still measured, for recentLagMs). */
+  /** `maxLagMs` 0: never sheds. */
   constructor(private readonly maxLagMs: number) {}
 
   start(): void {
-    if (this.timer) return;
+    if (this.maxLagMs <= 0 || this.timer) return;
     this.due = Date.now() + TICK_MS;
     this.timer = setInterval(() => {
       const now = Date.now();
       this.lastLag = Math.max(0, now - this.due);
-      this.smoothedLag += SMOOTHING * (this.lastLag - this.smoothedLag);
       if (this.lastLag > this.maxLagMs) {
         this.longBeforeAt = this.lastLongAt;
         this.lastLongAt = now;
@@ -68,15 +61,6 @@ export class OverloadGuard {
     return Math.max(this.lastLag, Date.now() - this.due);
   }
 
-  /**
-   * The loop's lag lately: measured lags smoothed over the last few ticks (one tick per
-   * turn while turns are long), so a single long turn moves it little and sustained
-   * load moves it within a few turns.
-   */
-  recentLagMs(): number {
-    return this.smoothedLag;
-  }
-
   /** How long ago the last long turn (lag over `maxLagMs`) ended; Infinity if none yet (tests). */
   msSinceLongTurn(): number {
     return Date.now() - this.lastLongAt;
@@ -89,7 +73,7 @@ export class OverloadGuard {
 
   /** Whether the loop lags now, and lagged shortly before too. */
   private overloaded(): boolean {
-    if (!this.timer || this.maxLagMs <= 0) return false;
+    if (!this.timer) return false;
     const now = Date.now();
     const inTurn = now - this.due;
     // Inside a long turn: the one before it ended recently.

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { committedElsewhere, runInTransaction, type Tx } from '../../db/transaction';
+import { runInTransaction, type Tx } from '../../db/transaction';
 import { AppError, isConnectionError } from '../../graphql/errors';
 import type { UserEvent } from '../../graphql/pubsub';
 import type { Clock } from '../../lib/clock';
@@ -8,17 +8,11 @@ import { isUuid, isValidClientMessageId } from '../../lib/ids';
 import type { Message } from './message.entity';
 import { messageTextAcceptable } from './message-rules';
 import type { MessagesService, SendMessage } from './messages.service';
-import { BatchVerdictMismatch, runSendBatch, settleSendBatch, type BatchOutcome, type QueuedSend, type RateWindow } from './send-batch';
-import type { SendBatchThread } from './send-batch-thread';
+import { BatchVerdictMismatch, runSendBatch, type BatchOutcome, type QueuedSend, type RateWindow } from './send-batch';
 
 export interface SendBatcherSettings {
   /** Off: every send takes the single path (an operator's switch, and the A/B). */
   enabled: boolean;
-  /**
-   * With a batch thread (deps.thread): a batch runs there while the event loop's recent lag
-   * is at least this (ms), or when sends are left waiting behind it; 0: always.
-   */
-  threadLagMs: number;
   /** Most sends in one transaction. */
   maxBatch: number;
   /** Batches in flight at once in this process (each on its own connection). */
@@ -49,10 +43,6 @@ export interface SendBatcherDeps {
   consumeSend(senderId: string): Promise<void>;
   publish(tx: Tx, events: UserEvent[]): void;
   logger: Logger;
-  /** Where batches run under load (SEND_BATCH_THREAD); without it, always on the app's connections. */
-  thread?: SendBatchThread;
-  /** The event loop's recent lag, ms. */
-  loopLagMs(): number;
 }
 
 /**
@@ -72,13 +62,6 @@ export interface SendBatcherDeps {
  *
  * Sends the batch does not take (a malformed id or key, a text the rules refuse) go the
  * single path directly: their refusals keep its exact order of codes.
- *
- * Under load a batch runs on the batch thread (send-batch-thread.ts): while the event loop
- * lags, or when sends are left waiting behind it (the onset of a burst, before the lag
- * shows). On the main thread each of its four round trips would wait for a turn of a loop
- * that then turns in tens of milliseconds, while the batch holds its pairs' locks.
- * Otherwise it runs here: handing it over costs CPU, and batches that return sooner are
- * smaller, which costs PostgreSQL more per message (docs/performance.md).
  */
 export class SendBatcher {
   private queue: Waiting[] = [];
@@ -86,8 +69,6 @@ export class SendBatcher {
   private holdTimer: NodeJS.Timeout | null = null;
   private batches = 0;
   private batchedSends = 0;
-  /** Of the batches, those run on the batch thread. */
-  private threaded = 0;
   /** Batch transactions run again after a deadlock or serialization failure, and batches that fell back. */
   private retried = 0;
   private fellBack = 0;
@@ -114,22 +95,9 @@ export class SendBatcher {
     });
   }
 
-  /** Ends the batch thread (the app's close, after the last send). */
-  close(): Promise<void> {
-    return this.deps.thread?.close() ?? Promise.resolve();
-  }
-
   /** Batches run and the sends they carried, since start (metrics, the bench). */
-  stats(): { batches: number; threaded: number; sends: number; queued: number; running: number; retried: number; fellBack: number } {
-    return {
-      batches: this.batches,
-      threaded: this.threaded,
-      sends: this.batchedSends,
-      queued: this.queue.length,
-      running: this.running,
-      retried: this.retried,
-      fellBack: this.fellBack,
-    };
+  stats(): { batches: number; sends: number; queued: number; running: number; retried: number; fellBack: number } {
+    return { batches: this.batches, sends: this.batchedSends, queued: this.queue.length, running: this.running, retried: this.retried, fellBack: this.fellBack };
   }
 
   private batchable(senderId: string, input: SendMessage): QueuedSend | null {
@@ -154,7 +122,7 @@ export class SendBatcher {
       const members = this.queue.splice(0, this.settings.maxBatch);
       this.running++;
       const startedAt = Date.now();
-      void this.run(members, this.queue.length > 0).finally(() => {
+      void this.run(members).finally(() => {
         const took = Date.now() - startedAt;
         this.batchMs = this.batchMs === 0 ? took : 0.8 * this.batchMs + 0.2 * took;
         this.running--;
@@ -192,15 +160,19 @@ export class SendBatcher {
     return this.settings.holdMs - (Date.now() - this.queue[0].queuedAt);
   }
 
-  /** `backlog`: sends are left waiting behind this batch. */
-  private async run(members: Waiting[], backlog: boolean): Promise<void> {
+  private async run(members: Waiting[]): Promise<void> {
     let outcomes: BatchOutcome[];
+    let attempts = 0;
     try {
-      const sends = members.map((m) => m.send);
-      const thread = this.deps.thread && (backlog || this.deps.loopLagMs() >= this.settings.threadLagMs) ? this.deps.thread : null;
-      outcomes = thread ? await this.onThread(thread, sends) : await this.here(sends);
+      outcomes = await runInTransaction(this.deps.dataSource, (tx) => {
+        if (attempts++ > 0) this.retried++;
+        return runSendBatch(
+          tx,
+          members.map((m) => m.send),
+          { now: this.deps.clock.now(), rate: this.settings.rate, messages: this.deps.messages, publish: this.deps.publish },
+        );
+      });
       this.batches++;
-      if (thread) this.threaded++;
       this.batchedSends += members.length;
     } catch (err) {
       this.fellBack++;
@@ -218,28 +190,6 @@ export class SendBatcher {
         return this.single(m, false);
       }),
     );
-  }
-
-  /** A batch in a transaction on the app's own connection. */
-  private here(sends: QueuedSend[]): Promise<BatchOutcome[]> {
-    let attempts = 0;
-    return runInTransaction(this.deps.dataSource, (tx) => {
-      if (attempts++ > 0) this.retried++;
-      return runSendBatch(tx, sends, { now: this.deps.clock.now(), rate: this.settings.rate, messages: this.deps.messages, publish: this.deps.publish });
-    });
-  }
-
-  /** A batch committed by the thread, then answered, kept for delivery and published here. */
-  private async onThread(thread: SendBatchThread, sends: QueuedSend[]): Promise<BatchOutcome[]> {
-    const now = this.deps.clock.now();
-    const done = await thread.run(sends, now, this.settings.rate);
-    this.retried += done.retried;
-    // Logged as the app's own statements: the statement counts (tests, logs) see them.
-    for (const text of done.statements) this.deps.dataSource.logger.logQuery(text);
-    const { tx, committed } = committedElsewhere(this.deps.dataSource.manager);
-    const outcomes = settleSendBatch(tx, sends, done.batch, { now, messages: this.deps.messages, publish: this.deps.publish });
-    await committed();
-    return outcomes;
   }
 
   /** The single path for one member; `count`: its attempt was not counted (its batch rolled back). */
