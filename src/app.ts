@@ -93,7 +93,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const bus = createBus(config.redisUrl, logger);
   sources.bus = () => bus.status();
   const services = createServices({
-    dataSource, limitsPool: database.limitsPool, config, clock, pubsub: bus.pubsub, logger,
+    dataSource, limitsPool: database.limitsPool, config, clock, pubsub: bus.pubsub, logger, serving: true,
     onDeliver: (e) => metrics.observePublishLag((Date.now() - Number(e.publishedAt)) / 1000),
   });
   const eventRetention = new EventRetentionJob(services.events, config.events.retentionDays, logger).start();
@@ -416,6 +416,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       services.sessions.stop();
       await socketSessions.close();
       wsServer.close();
+      await services.sendBatcher.close();
       await bus.close();
       await database.close();
     },

@@ -61,7 +61,9 @@ const envSchema = z.object({
   MAX_SOCKETS_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(10),
   SEND_BATCHING: boolVar(true),
   SEND_BATCH_MAX: intVar(128, 1),
-  SEND_BATCHES_IN_FLIGHT: intVar(3, 1),
+  SEND_BATCH_THREAD: boolVar(true),
+  // Default 1 on the batch thread, 3 without it (docs/configuration.md).
+  SEND_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).optional(),
   SEND_QUEUE_MAX_MS: intVar(300, 1),
   SEND_BATCH_HOLD_MS: intVar(4, 0),
   GRAPHIQL: boolVar(false),
@@ -95,7 +97,7 @@ export interface Config {
   /** badgeCoalesceMs: at most one inboxBadgeChanged per account per this window (0: one per event). */
   events: { retentionDays: number; badgeCoalesceMs: number };
   /** Group commit for sendMessage (messages/send-batcher.ts). */
-  sendBatching: { enabled: boolean; maxBatch: number; inFlight: number; maxQueueMs: number; holdMs: number };
+  sendBatching: { enabled: boolean; thread: boolean; maxBatch: number; inFlight: number; maxQueueMs: number; holdMs: number };
   /** Unsend, edit and the moderators' sealed copies (issue 17). */
   messageActions: { unsendWindowHours: number; editWindowMinutes: number; maxEdits: number; sealedRetentionDays: number };
   limits: {
@@ -168,7 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     moderation: { reportBanThreshold: e.REPORT_BAN_THRESHOLD },
     events: { retentionDays: e.EVENT_RETENTION_DAYS, badgeCoalesceMs: e.INBOX_BADGE_COALESCE_MS },
-    sendBatching: { enabled: e.SEND_BATCHING, maxBatch: e.SEND_BATCH_MAX, inFlight: e.SEND_BATCHES_IN_FLIGHT, maxQueueMs: e.SEND_QUEUE_MAX_MS, holdMs: e.SEND_BATCH_HOLD_MS },
+    sendBatching: { enabled: e.SEND_BATCHING, thread: e.SEND_BATCH_THREAD, maxBatch: e.SEND_BATCH_MAX, inFlight: e.SEND_BATCHES_IN_FLIGHT ?? (e.SEND_BATCH_THREAD ? 1 : 3), maxQueueMs: e.SEND_QUEUE_MAX_MS, holdMs: e.SEND_BATCH_HOLD_MS },
     messageActions: {
       unsendWindowHours: e.UNSEND_WINDOW_HOURS,
       editWindowMinutes: e.EDIT_WINDOW_MINUTES,

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
-import type { Pool } from 'pg';
+import type { Pool, PoolConfig } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Clock } from './lib/clock';
@@ -18,6 +18,8 @@ import { ConversationsService } from './modules/conversations/conversations.serv
 import { MessagesService } from './modules/messages/messages.service';
 import { MessageActionsService } from './modules/messages/message-actions.service';
 import { SealedTextsService } from './modules/messages/sealed-texts.service';
+import { BATCH_SQL } from './modules/messages/send-batch';
+import { SendBatchThread, threadConnection } from './modules/messages/send-batch-thread';
 import { SendBatcher } from './modules/messages/send-batcher';
 import { BansService } from './modules/moderation/bans.service';
 import { ModerationService } from './modules/moderation/moderation.service';
@@ -38,6 +40,8 @@ export interface ServiceDeps {
   logger: Logger;
   /** Each event as it reaches a subscriber stream on this instance (the publish-lag metric). */
   onDeliver?: (event: UserEvent) => void;
+  /** An app that serves clients, not a script: only it starts the send batch thread (SEND_BATCH_THREAD). */
+  serving?: boolean;
 }
 
 /** The composition root: one instance of each service per app. */
@@ -65,9 +69,13 @@ export function createServices(deps: ServiceDeps) {
   const sendLimiter = new Limiter(pool, 'send', config.limits.messageRateBurst, config.limits.messageRateBurst / config.limits.messageRatePerSecond);
   const moderationSettings = { ...config.moderation, newAccountHours: config.requests.newAccountHours };
   const moderation = new ModerationService(dataSource, clock, moderationSettings, users, relationships, conversations, sendLimiter);
+  const batching = config.sendBatching;
+  const appPool = (dataSource.driver as unknown as { master: { options: PoolConfig } }).master.options;
+  const thread =
+    batching.enabled && batching.thread && deps.serving ? new SendBatchThread({ connection: threadConnection(appPool, batching.inFlight), sql: BATCH_SQL }) : undefined;
   // sendMessage's group commit counts its sends in the same rows as sendLimiter.
   const sendBatcher = new SendBatcher(
-    { dataSource, clock, messages, consumeSend: (id) => moderation.consumeSend(id), publish: (tx, written) => events.publishOnCommit(tx, written), logger: deps.logger },
+    { dataSource, clock, messages, consumeSend: (id) => moderation.consumeSend(id), publish: (tx, written) => events.publishOnCommit(tx, written), logger: deps.logger, thread },
     { ...config.sendBatching, rate: { points: config.limits.messageRateBurst, windowMs: (config.limits.messageRateBurst / config.limits.messageRatePerSecond) * 1000 } },
   );
   // Reports, follows and bulk request actions (AccountRateLimit).

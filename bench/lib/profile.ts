@@ -34,7 +34,8 @@ export interface ProfileSummary {
 
 export function latestProfile(dir: string): string | null {
   try {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+    // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: the main thread's (thread 0), not the send batch thread's.
+    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && f.split('.')[4] === '0').sort();
     return files.length ? path.join(dir, files[files.length - 1]) : null;
   } catch {
     return null;

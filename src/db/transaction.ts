@@ -1,4 +1,5 @@
 import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError, type DataSource, type EntityManager } from 'typeorm';
+import { MAX_TRANSACTION_ATTEMPTS, RETRYABLE_SQLSTATES } from './retry';
 
 /**
  * A unit of work: one PostgreSQL transaction plus hooks. `beforeCommit` hooks run inside
@@ -14,9 +15,6 @@ export interface Tx {
   afterCommit(fn: () => void | Promise<void>): void;
 }
 
-// Serialization failures and deadlocks are safe to retry: nothing was committed.
-const RETRYABLE = new Set(['40001', '40P01']);
-const MAX_ATTEMPTS = 4;
 
 export async function runInTransaction<T>(dataSource: DataSource, work: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -34,18 +32,11 @@ export async function runInTransaction<T>(dataSource: DataSource, work: (tx: Tx)
         for (let i = 0; i < before.length; i++) await before[i]();
         return value;
       });
-      for (const fn of after) {
-        try {
-          await fn();
-        } catch {
-          // After-commit work is best effort: the change is durable and the event log
-          // lets clients catch up; a publish failure must not fail the mutation.
-        }
-      }
+      await runAfterCommit(after);
       return result;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) continue;
+      if (code && RETRYABLE_SQLSTATES.has(code) && attempt < MAX_TRANSACTION_ATTEMPTS) continue;
       if (err instanceof QueryRunnerAlreadyReleasedError || err instanceof QueryRunnerProviderAlreadyReleasedError) {
         // The connection died mid-transaction (e.g. PostgreSQL restarting): TypeORM released
         // the query runner on the client's 'error' and the next statement found it gone.
@@ -55,6 +46,35 @@ export async function runInTransaction<T>(dataSource: DataSource, work: (tx: Tx)
       throw err;
     }
   }
+}
+
+async function runAfterCommit(after: ReadonlyArray<() => void | Promise<void>>): Promise<void> {
+  for (const fn of after) {
+    try {
+      await fn();
+    } catch {
+      // After-commit work is best effort: the change is durable and the event log
+      // lets clients catch up; a publish failure must not fail the mutation.
+    }
+  }
+}
+
+/**
+ * A unit of work that was committed elsewhere (the send batch thread's connection): code
+ * written for a Tx registers its after-commit work on `tx` as usual, and `committed()` runs
+ * it. It has no connection of its own: nothing may run statements or before-commit hooks on it.
+ */
+export function committedElsewhere(manager: EntityManager): { tx: Tx; committed(): Promise<void> } {
+  const after: Array<() => void | Promise<void>> = [];
+  const tx: Tx = {
+    manager,
+    bag: new Map(),
+    beforeCommit: () => {
+      throw new Error('this unit of work has committed already');
+    },
+    afterCommit: (fn) => after.push(fn),
+  };
+  return { tx, committed: () => runAfterCommit(after) };
 }
 
 /** Postgres unique_violation on a named constraint or index. */

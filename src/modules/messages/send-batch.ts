@@ -1,23 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { prepared, preparedOne } from '../../db/prepared';
+import { prepared } from '../../db/prepared';
 import type { Tx } from '../../db/transaction';
-import { AppError, notFound } from '../../graphql/errors';
+import { AppError } from '../../graphql/errors';
 import type { UserEvent } from '../../graphql/pubsub';
-import { ConversationStatus } from '../conversations/conversation.entity';
 import { EventType, eventLogCtesOver } from '../notifications/events.service';
 import type { Message } from './message.entity';
-import { messageFromRow, toPosted, type MessageRow } from './message-rows';
-import { evaluateSendMessage, type SendMessageFacts } from './message-rules';
+import { messageFromRow, toPosted } from './message-rows';
 import { MessagesService, type MessageReceivedPayload } from './messages.service';
+import { RATE_KEY_PREFIX, decideSendBatch, type BatchSql, type QueuedSend, type RateWindow, type RawBatch } from './send-batch-core';
 
-/** One sendMessage waiting in the batcher: well formed (send-batcher.ts), its text acceptable. */
-export interface QueuedSend {
-  senderId: string;
-  conversationId: string;
-  text: string;
-  clientMessageId: string | null;
-  replyToId: string | null;
-}
+export { BatchVerdictMismatch, type QueuedSend, type RateWindow } from './send-batch-core';
 
 /**
  * What one send of a batch comes to: answered (the message, or a refusal), or `later`: sent
@@ -25,49 +16,6 @@ export interface QueuedSend {
  * send under one key in the same batch) with its rate-limit attempt already counted here.
  */
 export type BatchOutcome = { message: Message } | { error: AppError } | { later: true };
-
-export interface RateWindow {
-  /** Sends allowed per window (MESSAGE_RATE_BURST). */
-  points: number;
-  windowMs: number;
-}
-
-interface ConversationFact {
-  id: string;
-  status: ConversationStatus;
-  low: string;
-  high: string;
-}
-
-interface Attempts {
-  key: string;
-  points: number;
-  expire: number | string | null;
-}
-
-interface RowFacts {
-  i: number;
-  open: boolean;
-  recipient_policy: SendMessageFacts['recipientPolicy'];
-  sender_policy: SendMessageFacts['senderPolicy'];
-  ban_until: string | null;
-  banned: boolean;
-  a_blocks_b: boolean;
-  b_blocks_a: boolean;
-  reply_found: boolean;
-  prior: MessageRow | null;
-  seq: number | null;
-}
-
-interface Candidate {
-  /** Position in the batch. */
-  at: number;
-  send: QueuedSend;
-  id: string;
-  recipientId: string;
-}
-
-const RATE_KEY_PREFIX = 'send:';
 
 /**
  * Statement 1 of a batch, after BEGIN: the pairs' locks, in one global order (their keys
@@ -178,131 +126,67 @@ const FACTS_AND_APPEND = `
             FROM facts f) AS facts,
          (SELECT coalesce(json_agg(json_build_object('u', u, 't', t, 'p', p, 'seq', seq) ORDER BY i), '[]') FROM ev_numbered) AS events`;
 
-/** The sends' rule facts disagree between SQL and message-rules: the batch is rolled back and its sends go the single path. */
-export class BatchVerdictMismatch extends Error {}
+/** The batch's statements, for whichever connection runs them (send-batch-core.ts). */
+export const BATCH_SQL: BatchSql = { lockAndCount: LOCK_AND_COUNT, factsAndAppend: FACTS_AND_APPEND };
+
+export interface SettleDeps {
+  now: Date;
+  messages: MessagesService;
+  publish: (tx: Tx, events: UserEvent[]) => void;
+}
 
 /**
- * One batch of sendMessage calls in the caller's transaction: 2 statements whatever its
- * size (BEGIN and COMMIT are the caller's). Refusals are each send's own; the rest append.
- * Every outcome is final only if the transaction commits.
+ * One batch of sendMessage calls in the caller's transaction, on its connection: 2
+ * statements whatever its size (BEGIN and COMMIT are the caller's).
  */
-export async function runSendBatch(
-  tx: Tx,
-  sends: readonly QueuedSend[],
-  deps: { now: Date; rate: RateWindow; messages: MessagesService; publish: (tx: Tx, events: UserEvent[]) => void },
-): Promise<BatchOutcome[]> {
-  const { now, rate } = deps;
-  const nowMs = now.getTime();
-  const head = await preparedOne<{ conversations: ConversationFact[]; attempts: Attempts[] }>(tx.manager, 'messages.batch-lock', LOCK_AND_COUNT, [
-    sends.map((s) => s.conversationId),
-    sends.map((s) => s.senderId),
-    nowMs,
-    rate.windowMs,
-  ]);
-  const conversations = new Map(head.conversations.map((c) => [c.id, c]));
-  const attempts = new Map(head.attempts.map((a) => [a.key, a]));
-  const perSender = new Map<string, number>();
-  for (const s of sends) perSender.set(s.senderId, (perSender.get(s.senderId) ?? 0) + 1);
+export async function runSendBatch(tx: Tx, sends: readonly QueuedSend[], deps: SettleDeps & { rate: RateWindow }): Promise<BatchOutcome[]> {
+  const exec = async (name: string, text: string, values: unknown[]) => (await prepared(tx.manager, name, text, values)).rows;
+  return settleSendBatch(tx, sends, await decideSendBatch(exec, BATCH_SQL, sends, deps.now, deps.rate), deps);
+}
 
-  const outcomes: BatchOutcome[] = new Array(sends.length);
-  const candidates: Candidate[] = [];
-  const keysInBatch = new Set<string>();
-  const seenOfSender = new Map<string, number>();
-  sends.forEach((send, at) => {
-    // The rate limit first, as the single path's middleware: its k-th send of the batch
-    // is the sender's (points before the batch + k)-th attempt of the window.
-    const attempt = attempts.get(RATE_KEY_PREFIX + send.senderId)!;
-    const nth = (seenOfSender.get(send.senderId) ?? 0) + 1;
-    seenOfSender.set(send.senderId, nth);
-    if (attempt.points - perSender.get(send.senderId)! + nth > rate.points) {
-      const msLeft = attempt.expire === null ? rate.windowMs : Number(attempt.expire) - nowMs;
-      outcomes[at] = { error: new AppError('RATE_LIMITED', 'You are sending too fast; slow down', { retryAfter: Math.max(1, Math.ceil(msLeft / 1000)) }) };
-      return;
-    }
-    const conversation = conversations.get(send.conversationId);
-    if (!conversation || (send.senderId !== conversation.low && send.senderId !== conversation.high)) {
-      outcomes[at] = { error: notFound('Conversation not found') };
-      return;
-    }
-    const keyed = send.clientMessageId === null ? null : `${send.senderId}/${send.clientMessageId}`;
-    // Still a request (its own readability rules), or the same key twice: after the commit.
-    if (conversation.status !== ConversationStatus.OPEN || (keyed !== null && keysInBatch.has(keyed))) {
-      outcomes[at] = { later: true };
-      return;
-    }
-    if (keyed !== null) keysInBatch.add(keyed);
-    const recipientId = send.senderId === conversation.low ? conversation.high : conversation.low;
-    candidates.push({ at, send, id: randomUUID(), recipientId });
-  });
-  if (candidates.length === 0) return outcomes;
-
-  const { rows } = await prepared<{ facts: RowFacts[]; events: Array<{ u: string; t: string; p: Record<string, unknown>; seq: number }> }>(
-    tx.manager,
-    'messages.batch-append',
-    FACTS_AND_APPEND,
-    [
-      candidates.map((c) => c.at),
-      candidates.map((c) => c.id),
-      candidates.map((c) => c.send.conversationId),
-      candidates.map((c) => c.send.senderId),
-      candidates.map((c) => c.recipientId),
-      candidates.map((c) => c.send.text),
-      candidates.map((c) => c.send.clientMessageId),
-      candidates.map((c) => c.send.replyToId),
-      now,
-    ],
-  );
-  const facts = new Map(rows[0].facts.map((f) => [f.i, f]));
+/**
+ * A batch's decisions as answers: refusals as the single path's AppErrors, appended sends
+ * as their messages (kept for their live deliveries) and the events it wrote published,
+ * both once `tx` commits. A repeat of a key answers the message sent under it, or
+ * IDEMPOTENCY_KEY_REUSED for other content, as the single path does.
+ */
+export function settleSendBatch(tx: Tx, sends: readonly QueuedSend[], raw: RawBatch, deps: SettleDeps): BatchOutcome[] {
   const appended = new Map<string, Message>();
-  for (const c of candidates) {
-    const f = facts.get(c.at);
-    if (!f) throw new BatchVerdictMismatch(`no facts for a send of conversation ${c.send.conversationId}`);
-    if (f.prior) {
-      // A repeat is the answer to the original send, whatever changed since.
+  const outcomes = raw.outcomes.map((o, at): BatchOutcome => {
+    const send = sends[at];
+    if ('later' in o) return o;
+    if ('refused' in o) return { error: new AppError(o.refused.code, o.refused.message, o.refused.extensions) };
+    if ('prior' in o) {
       try {
-        outcomes[c.at] = { message: MessagesService.replayOf(messageFromRow(f.prior), c.send.conversationId, c.send.text) };
+        return { message: MessagesService.replayOf(messageFromRow(o.prior), send.conversationId, send.text) };
       } catch (err) {
-        outcomes[c.at] = { error: err as AppError };
+        return { error: err as AppError };
       }
-      continue;
-    }
-    const verdict = evaluateSendMessage({
-      senderBan: f.banned ? { until: f.ban_until === null ? null : new Date(f.ban_until) } : null,
-      senderPolicy: f.sender_policy,
-      relationship: { aBlocksB: f.a_blocks_b, bBlocksA: f.b_blocks_a },
-      conversationOpen: f.open,
-      recipientPolicy: f.recipient_policy,
-      replyFound: f.reply_found,
-      text: c.send.text,
-    });
-    if (verdict.allowed !== (f.seq !== null)) throw new BatchVerdictMismatch(`SQL and message-rules disagree on a send of conversation ${c.send.conversationId}`);
-    if (!verdict.allowed) {
-      outcomes[c.at] = { error: new AppError(verdict.code, verdict.message, verdict.extensions) };
-      continue;
     }
     const message = messageFromRow({
-      id: c.id,
-      conversation_id: c.send.conversationId,
-      seq: String(f.seq),
-      sender_id: c.send.senderId,
-      text: c.send.text,
-      client_message_id: c.send.clientMessageId,
-      created_at: now,
+      id: o.id,
+      conversation_id: send.conversationId,
+      seq: o.seq,
+      sender_id: send.senderId,
+      text: send.text,
+      client_message_id: send.clientMessageId,
+      created_at: deps.now,
       seen_at: null,
-      reply_to_id: c.send.replyToId,
+      reply_to_id: send.replyToId,
       edited_at: null,
       edit_count: 0,
       unsent_at: null,
     });
     appended.set(message.id, message);
     deps.messages.keepForDelivery(tx, message);
-    outcomes[c.at] = { message };
-  }
+    return { message };
+  });
+  if (raw.events.length === 0) return outcomes;
 
   const posted = new Map([...appended].map(([id, m]) => [id, toPosted(m)]));
   deps.publish(
     tx,
-    rows[0].events.map((e) => {
+    raw.events.map((e) => {
       const event: UserEvent = { userId: e.u, cursor: String(e.seq), type: e.t, payload: e.p, publishedAt: 0 };
       if (e.t === EventType.MESSAGE_RECEIVED) event.posted = posted.get((e.p as unknown as MessageReceivedPayload).messageId);
       return event;

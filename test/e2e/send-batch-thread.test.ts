@@ -1,0 +1,61 @@
+import type { Worker } from 'node:worker_threads';
+import { codeOf, startTestApp, type GqlResult, type TestApp } from '../support/app';
+import { openConversation } from '../support/conversations';
+import { holdingPair, waitingOnPairLock } from '../support/locks';
+import { sendBatchCases } from './send-batch.cases';
+
+// Batches on the batch thread (the default).
+sendBatchCases({ env: {}, onThread: true });
+
+const SEND = `mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { id text } }`;
+type Sent = GqlResult<{ sendMessage: { id: string; text: string } }>;
+type Input = { conversationId: string; text: string; clientMessageId?: string };
+
+const send = (t: TestApp, input: Input, token: string) => t.gql(SEND, { input }, token) as Promise<Sent>;
+
+/** The app's batch thread, to make it fail as a crash or running out of memory would. */
+function batchWorker(t: TestApp): Worker {
+  const batcher = t.app.services.sendBatcher as unknown as { deps: { thread: { worker: Worker | null } } };
+  return batcher.deps.thread.worker!;
+}
+
+describe('a batch thread that dies with a batch in flight', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  /** Sends `input` as a batch that waits on its pair's lock, ends the thread meanwhile, then lets the pair go. */
+  async function sentAsTheThreadDies(input: Input, token: string, pair: Parameters<typeof holdingPair>): Promise<Sent> {
+    const held = await holdingPair(...pair);
+    let answered = false;
+    const res = send(t, input, token).finally(() => (answered = true));
+    await waitingOnPairLock(t, () => answered);
+    await batchWorker(t).terminate();
+    await held.commit();
+    return res;
+  }
+
+  it('answers as after a lost connection: a keyed send is resent and posted once, an unkeyed one fails retryable and is not posted; the next batch runs on a new thread', async () => {
+    const [a, b] = [await t.makeUser(), await t.makeUser()];
+    const c = await openConversation(t, a, b);
+    // A first batch starts the thread.
+    expect(codeOf(await send(t, { conversationId: c, text: 'before' }, a.token))).toBeUndefined();
+    const before = t.app.services.sendBatcher.stats();
+
+    // The thread's connection closed with it: PostgreSQL rolled the batch back, but the
+    // server cannot tell that from a COMMIT lost on the way.
+    const keyed = await sentAsTheThreadDies({ conversationId: c, text: 'keyed', clientMessageId: 'k-thread' }, a.token, [t, a, b]);
+    expect(codeOf(keyed)).toBeUndefined();
+    const unkeyed = await sentAsTheThreadDies({ conversationId: c, text: 'unkeyed' }, b.token, [t, a, b]);
+    expect(codeOf(unkeyed)).toBe('SERVICE_UNAVAILABLE');
+
+    expect(codeOf(await send(t, { conversationId: c, text: 'after' }, a.token))).toBeUndefined();
+    const now = t.app.services.sendBatcher.stats();
+    expect([now.fellBack - before.fellBack, now.threaded - before.threaded]).toEqual([2, 1]);
+    const texts = await t.query<{ text: string; id: string }>(`SELECT text, id FROM messages WHERE conversation_id = $1 ORDER BY seq OFFSET 1`, [c]);
+    expect(texts.map((r) => r.text)).toEqual(['before', 'keyed', 'after']);
+    expect(texts[1].id).toBe(keyed.data!.sendMessage.id);
+  });
+});
