@@ -85,7 +85,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main() {
   const [jobFile, outFile] = process.argv.slice(2);
   const job = JSON.parse(readFileSync(jobFile, 'utf8')) as CaptureJob;
-  const config = loadConfig({ ...job.env, LOG_LEVEL: 'silent' });
+  // Batches on the app's own connections: only this thread's Client#query is wrapped, and
+  // the batch thread runs the very same statements (send-batch-core.ts) where it cannot see them.
+  const config = loadConfig({ ...job.env, SEND_BATCH_THREAD: 'false', LOG_LEVEL: 'silent' });
   const counter = new SqlCounter();
   const app = await createApp(config, { sqlCounter: counter, logger: createLogger('silent') });
   await app.listen(0, '127.0.0.1');
