@@ -256,14 +256,14 @@ export function sendBatchCases(variant: { env: Record<string, string>; onThread:
 
   it('refuses at once a send that would wait over SEND_QUEUE_MAX_MS behind the batches ahead, though the oldest waiting has just arrived', async () => {
     // Batches of 2, one at a time: each send queued behind two others waits a whole batch more.
-    const t = await startTestApp({ ...RATE, ...variant.env, SEND_BATCHES_IN_FLIGHT: '1', SEND_BATCH_MAX: '2', SEND_QUEUE_MAX_MS: '300' });
+    const t = await startTestApp({ ...RATE, ...variant.env, SEND_BATCHES_IN_FLIGHT: '1', SEND_BATCH_MAX: '2', SEND_QUEUE_MAX_MS: '1000' });
     const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     try {
       // The batcher learns how long a batch takes from the batches it ran: make its first one
-      // take ~350 ms (held on a pair lock). Half a batch (the one in flight) fits in 300 ms;
-      // a batch and a half does not.
+      // take a little over 800 ms (held on a pair lock). Half a batch (the one in flight) fits
+      // in 1000 ms, a batch and a half does not, with room for a loaded machine's delays.
       const slow = await batchHeldAhead(t);
-      await pause(350);
+      await pause(800);
       await slow.release();
 
       const ahead = await batchHeldAhead(t);
