@@ -96,6 +96,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     dataSource, limitsPool: database.limitsPool, config, clock, pubsub: bus.pubsub, logger, serving: true,
     onDeliver: (e) => metrics.observePublishLag((Date.now() - Number(e.publishedAt)) / 1000),
   });
+  await services.sendBatcher.ready();
   const eventRetention = new EventRetentionJob(services.events, config.events.retentionDays, logger).start();
   const sealedRetention = new EventRetentionJob(
     services.sealedTexts,

@@ -15,7 +15,8 @@ export type ThreadRequest = { id: number; sends: QueuedSend[]; nowMs: number; ra
 export type ThreadReply =
   | { id: number; batch: RawBatch; statements: string[]; retried: number }
   | { id: number; error: { message: string; code?: string; mismatch: boolean } }
-  | { id: number; closed: true };
+  | { id: number; closed: true }
+  | { id: 0; ready: true };
 
 export interface CommittedBatch {
   batch: RawBatch;
@@ -44,10 +45,22 @@ export class SendBatchThread {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(reply: ThreadReply): void; reject(err: Error): void }>();
   private closing = false;
+  private readonly started: Promise<void>;
+  private markStarted: () => void = () => undefined;
 
   /** Starts the thread, which opens its connections and prepares its statements at once. */
   constructor(private readonly data: ThreadData) {
+    this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.start();
+  }
+
+  /**
+   * Resolves once the first thread has loaded and prepared its connection (or failed to):
+   * the app waits for it before serving, so no send waits for the thread's start and the
+   * batcher's measure of a batch's time never includes it.
+   */
+  ready(): Promise<void> {
+    return this.started;
   }
 
   run(sends: QueuedSend[], now: Date, rate: RateWindow): Promise<CommittedBatch> {
@@ -82,6 +95,7 @@ export class SendBatchThread {
   private start(): Worker {
     const worker = startWorker(ENTRY, { workerData: this.data });
     worker.on('message', (reply: ThreadReply) => {
+      if ('ready' in reply) return this.markStarted();
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       waiting?.resolve(reply);
@@ -91,6 +105,7 @@ export class SendBatchThread {
       const err = Object.assign(new Error(`Connection terminated: the send batch thread ${why}`), { code: '08006' });
       for (const waiting of this.pending.values()) waiting.reject(err);
       this.pending.clear();
+      this.markStarted();
     };
     worker.on('error', (err) => lost(`failed (${err.message})`));
     worker.on('exit', (code) => lost(`exited (${code})`));

@@ -40,7 +40,10 @@ async function warm(): Promise<void> {
     }),
   );
 }
-void warm().catch(() => undefined);
+// Ready once warmed (or not: a batch then opens its connection itself).
+void warm()
+  .catch(() => undefined)
+  .finally(() => parentPort!.postMessage({ id: 0, ready: true } satisfies ThreadReply));
 
 async function runBatch(req: Extract<ThreadRequest, { sends: unknown }>): Promise<{ batch: RawBatch; statements: string[]; retried: number }> {
   const statements: string[] = [];

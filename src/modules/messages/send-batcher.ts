@@ -108,6 +108,11 @@ export class SendBatcher {
     });
   }
 
+  /** Resolves once the batch thread (if any) is ready: the app waits for it before serving. */
+  ready(): Promise<void> {
+    return this.deps.thread?.ready() ?? Promise.resolve();
+  }
+
   /** Ends the batch thread (the app's close, after the last send). */
   close(): Promise<void> {
     return this.deps.thread?.close() ?? Promise.resolve();
