@@ -62,8 +62,8 @@ const envSchema = z.object({
   SEND_BATCHING: boolVar(true),
   SEND_BATCH_MAX: intVar(128, 1),
   SEND_BATCH_THREAD: boolVar(true),
-  // Default 1 on the batch thread, 3 without it (docs/configuration.md).
-  SEND_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).optional(),
+  // Batches on the app's connections only (SEND_BATCH_THREAD=false): the thread runs one at a time.
+  SEND_BATCHES_IN_FLIGHT: intVar(3, 1),
   SEND_QUEUE_MAX_MS: intVar(300, 1),
   SEND_BATCH_HOLD_MS: intVar(4, 0),
   GRAPHIQL: boolVar(false),
@@ -170,7 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     moderation: { reportBanThreshold: e.REPORT_BAN_THRESHOLD },
     events: { retentionDays: e.EVENT_RETENTION_DAYS, badgeCoalesceMs: e.INBOX_BADGE_COALESCE_MS },
-    sendBatching: { enabled: e.SEND_BATCHING, thread: e.SEND_BATCH_THREAD, maxBatch: e.SEND_BATCH_MAX, inFlight: e.SEND_BATCHES_IN_FLIGHT ?? (e.SEND_BATCH_THREAD ? 1 : 3), maxQueueMs: e.SEND_QUEUE_MAX_MS, holdMs: e.SEND_BATCH_HOLD_MS },
+    sendBatching: { enabled: e.SEND_BATCHING, thread: e.SEND_BATCH_THREAD, maxBatch: e.SEND_BATCH_MAX, inFlight: e.SEND_BATCHES_IN_FLIGHT, maxQueueMs: e.SEND_QUEUE_MAX_MS, holdMs: e.SEND_BATCH_HOLD_MS },
     messageActions: {
       unsendWindowHours: e.UNSEND_WINDOW_HOURS,
       editWindowMinutes: e.EDIT_WINDOW_MINUTES,

@@ -19,7 +19,7 @@ import { MessagesService } from './modules/messages/messages.service';
 import { MessageActionsService } from './modules/messages/message-actions.service';
 import { SealedTextsService } from './modules/messages/sealed-texts.service';
 import { BATCH_SQL } from './modules/messages/send-batch';
-import { SendBatchThread, threadConnection } from './modules/messages/send-batch-thread';
+import { SendBatchThread, threadConnection, type ThreadListener } from './modules/messages/send-batch-thread';
 import { SendBatcher } from './modules/messages/send-batcher';
 import { BansService } from './modules/moderation/bans.service';
 import { ModerationService } from './modules/moderation/moderation.service';
@@ -72,7 +72,9 @@ export function createServices(deps: ServiceDeps) {
   const batching = config.sendBatching;
   const appPool = (dataSource.driver as unknown as { master: { options: PoolConfig } }).master.options;
   const thread =
-    batching.enabled && batching.thread && deps.serving ? new SendBatchThread({ connection: threadConnection(appPool, batching.inFlight), sql: BATCH_SQL }) : undefined;
+    batching.enabled && batching.thread && deps.serving
+      ? (listener: ThreadListener) => new SendBatchThread({ connection: threadConnection(appPool), sql: BATCH_SQL, maxBatch: batching.maxBatch }, listener)
+      : undefined;
   // sendMessage's group commit counts its sends in the same rows as sendLimiter.
   const sendBatcher = new SendBatcher(
     { dataSource, clock, messages, consumeSend: (id) => moderation.consumeSend(id), publish: (tx, written) => events.publishOnCommit(tx, written), logger: deps.logger, thread },

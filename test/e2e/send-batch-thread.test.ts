@@ -15,8 +15,8 @@ const send = (t: TestApp, input: Input, token: string) => t.gql(SEND, { input },
 
 /** The app's batch thread, to make it fail as a crash or running out of memory would. */
 function batchWorker(t: TestApp): Worker {
-  const batcher = t.app.services.sendBatcher as unknown as { deps: { thread: { worker: Worker | null } } };
-  return batcher.deps.thread.worker!;
+  const batcher = t.app.services.sendBatcher as unknown as { thread: { worker: Worker | null } };
+  return batcher.thread.worker!;
 }
 
 describe('a batch thread that dies with a batch in flight', () => {

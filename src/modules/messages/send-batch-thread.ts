@@ -4,52 +4,77 @@ import type { PoolConfig } from 'pg';
 import { startWorker } from '../../lib/worker-thread';
 import { BatchVerdictMismatch, type BatchSql, type QueuedSend, type RateWindow, type RawBatch } from './send-batch-core';
 
-/** What the thread starts with: its connections' settings (the app pool's) and the batch's statements. */
+/** What the thread starts with: its connection's settings (the app pool's), the batch's statements, the most sends in one batch. */
 export interface ThreadData {
   connection: PoolConfig;
   sql: BatchSql;
+  maxBatch: number;
 }
 
+/** A chunk of sends handed to the thread, or the app closing it. */
 export type ThreadRequest = { id: number; sends: QueuedSend[]; nowMs: number; rate: RateWindow } | { id: number; close: true };
 
 export type ThreadReply =
-  | { id: number; batch: RawBatch; statements: string[]; retried: number }
-  | { id: number; error: { message: string; code?: string; mismatch: boolean } }
+  | { started: number[] }
+  | { ids: number[]; batch: RawBatch; statements: string[]; retried: number; nowMs: number; tookMs: number }
+  | { ids: number[]; error: { message: string; code?: string; mismatch: boolean } }
   | { id: number; closed: true }
   | { id: 0; ready: true };
 
+/** One batch the thread ran: the chunks it took, in order, as one transaction. */
 export interface CommittedBatch {
   batch: RawBatch;
   /** Every statement sent, BEGIN and COMMIT included (the app logs them as its own). */
   statements: string[];
   /** Times the transaction ran again after a deadlock or serialization failure. */
   retried: number;
+  /** The time the batch wrote (the latest of its chunks'). */
+  now: Date;
+  /** BEGIN to COMMIT's answer, on the thread (ms). */
+  tookMs: number;
+}
+
+/** What the thread tells the batcher, chunk ids in the order they were submitted. */
+export interface ThreadListener {
+  /** The thread took these chunks into the batch it runs now (one batch at a time). */
+  started(ids: number[]): void;
+  /** That batch committed; or failed and was rolled back (the error), or was lost with the thread (SQLSTATE 08006: its commit's outcome unknown). */
+  finished(ids: number[], result: CommittedBatch | Error): void;
 }
 
 const ENTRY = path.join(__dirname, 'send-batch-thread.worker');
 
 /**
- * Runs send batches' transactions on a worker thread with its own connections. Under load
+ * Runs send batches' transactions on a worker thread with its own connection. Under load
  * the main thread's event loop turns in tens to hundreds of milliseconds (thousands of
  * socket frames per turn), and a batch on the main thread waits a turn for each of its four
  * round trips (BEGIN, two statements, COMMIT) while holding its pairs' locks. On the thread
- * a batch takes what PostgreSQL takes, and the main thread only hands over the sends and
- * takes back the decisions (plain data, send-batch-core.ts), once per batch.
+ * a batch takes what PostgreSQL takes.
  *
- * `run` resolves once the batch has committed; it rejects with the transaction's error
- * (rolled back), or with a connection failure (SQLSTATE 08006) when the thread died with
- * the batch in flight: the commit's outcome is then unknown, as after a lost connection.
+ * The main thread hands over each turn's sends as a chunk (`submit`) as soon as they
+ * arrive; the thread runs one batch at a time, and as soon as one commits it takes every
+ * chunk that came meanwhile (up to `maxBatch` sends) as the next. So the batches follow
+ * one another at PostgreSQL's pace, not at the pace of the main thread's turns: when the
+ * main thread started each batch once it had read the previous one's answer, the
+ * connection stood idle between batches about as long as it worked under overload
+ * (docs/performance.md). Decisions go back as plain data (send-batch-core.ts), once per
+ * batch; `started` tells which chunks a batch took, so the batcher knows what still waits.
  */
 export class SendBatchThread {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve(reply: ThreadReply): void; reject(err: Error): void }>();
+  /** Chunks submitted and not yet finished, in order. */
+  private readonly outstanding = new Set<number>();
+  private readonly closed = new Map<number, () => void>();
   private closing = false;
   private readonly started: Promise<void>;
   private markStarted: () => void = () => undefined;
 
-  /** Starts the thread, which opens its connections and prepares its statements at once. */
-  constructor(private readonly data: ThreadData) {
+  /** Starts the thread, which opens its connection and prepares its statements at once. */
+  constructor(
+    private readonly data: ThreadData,
+    private readonly listener: ThreadListener,
+  ) {
     this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.start();
   }
@@ -63,49 +88,42 @@ export class SendBatchThread {
     return this.started;
   }
 
-  run(sends: QueuedSend[], now: Date, rate: RateWindow): Promise<CommittedBatch> {
-    return this.ask({ id: this.nextId++, sends, nowMs: now.getTime(), rate }).then((reply) => {
-      if ('batch' in reply) return reply;
-      if ('error' in reply) {
-        const { message, code, mismatch } = reply.error;
-        throw Object.assign(mismatch ? new BatchVerdictMismatch(message) : new Error(message), code ? { code } : {});
-      }
-      throw new Error('send batch thread answered a batch as closed');
-    });
+  /**
+   * Hands a chunk of sends to the thread and answers its id; `listener` hears of it. Throws
+   * a connection failure (08006) once the app is closing: nothing of it was written.
+   */
+  submit(sends: QueuedSend[], now: Date, rate: RateWindow): number {
+    if (this.closing) throw Object.assign(new Error('Connection terminated: the server is closing'), { code: '08006' });
+    const id = this.nextId++;
+    const worker = this.worker ?? this.start();
+    this.outstanding.add(id);
+    worker.postMessage({ id, sends, nowMs: now.getTime(), rate } satisfies ThreadRequest);
+    return id;
   }
 
-  /** Ends the thread's connections, then the thread. */
+  /** Ends the thread's connection (after the batch it runs), then the thread. */
   async close(): Promise<void> {
     this.closing = true;
     const worker = this.worker;
     if (!worker) return;
-    await this.ask({ id: this.nextId++, close: true }).catch(() => undefined);
-    await worker.terminate();
-  }
-
-  private ask(req: ThreadRequest): Promise<ThreadReply> {
-    if (this.closing && !('close' in req)) return Promise.reject(Object.assign(new Error('Connection terminated: the server is closing'), { code: '08006' }));
-    const worker = this.worker ?? this.start();
-    return new Promise<ThreadReply>((resolve, reject) => {
-      this.pending.set(req.id, { resolve, reject });
-      worker.postMessage(req);
+    const id = this.nextId++;
+    await new Promise<void>((resolve) => {
+      this.closed.set(id, resolve);
+      worker.postMessage({ id, close: true } satisfies ThreadRequest);
+      worker.once('exit', () => resolve());
     });
+    await worker.terminate();
   }
 
   private start(): Worker {
     const worker = startWorker(ENTRY, { workerData: this.data });
-    worker.on('message', (reply: ThreadReply) => {
-      if ('ready' in reply) return this.markStarted();
-      const waiting = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      waiting?.resolve(reply);
-    });
+    worker.on('message', (reply: ThreadReply) => this.heard(reply));
     const lost = (why: string) => {
       if (this.worker === worker) this.worker = null;
-      const err = Object.assign(new Error(`Connection terminated: the send batch thread ${why}`), { code: '08006' });
-      for (const waiting of this.pending.values()) waiting.reject(err);
-      this.pending.clear();
+      const ids = [...this.outstanding];
+      this.outstanding.clear();
       this.markStarted();
+      if (ids.length > 0) this.listener.finished(ids, Object.assign(new Error(`Connection terminated: the send batch thread ${why}`), { code: '08006' }));
     };
     worker.on('error', (err) => lost(`failed (${err.message})`));
     worker.on('exit', (code) => lost(`exited (${code})`));
@@ -114,10 +132,23 @@ export class SendBatchThread {
     this.worker = worker;
     return worker;
   }
+
+  private heard(reply: ThreadReply): void {
+    if ('ready' in reply) return this.markStarted();
+    if ('closed' in reply) return this.closed.get(reply.id)?.();
+    if ('started' in reply) return this.listener.started(reply.started);
+    for (const id of reply.ids) this.outstanding.delete(id);
+    if ('error' in reply) {
+      const { message, code, mismatch } = reply.error;
+      return this.listener.finished(reply.ids, Object.assign(mismatch ? new BatchVerdictMismatch(message) : new Error(message), code ? { code } : {}));
+    }
+    const { batch, statements, retried, nowMs, tookMs } = reply;
+    this.listener.finished(reply.ids, { batch, statements, retried, now: new Date(nowMs), tookMs });
+  }
 }
 
-/** The app pool's settings a thread can take: those that can be copied to it (functions, such as type parsers, cannot). */
-export function threadConnection(pool: PoolConfig, max: number): PoolConfig {
+/** The app pool's settings for the thread's one connection: those that can be copied to it (functions, such as type parsers, cannot). */
+export function threadConnection(pool: PoolConfig): PoolConfig {
   const copyable = Object.entries(pool).filter(([, v]) => {
     try {
       structuredClone(v);
@@ -127,5 +158,5 @@ export function threadConnection(pool: PoolConfig, max: number): PoolConfig {
     }
   });
   // Kept open however long idle: a thread is needed under load, not after a warm-up.
-  return { ...Object.fromEntries(copyable), max, min: max };
+  return { ...Object.fromEntries(copyable), max: 1, min: 1 };
 }

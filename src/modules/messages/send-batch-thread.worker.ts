@@ -1,51 +1,54 @@
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Pool, type PoolClient } from 'pg';
 import { MAX_TRANSACTION_ATTEMPTS, RETRYABLE_SQLSTATES } from '../../db/retry';
-import { BATCH_APPEND_STATEMENT, BatchVerdictMismatch, decideSendBatch, type RawBatch } from './send-batch-core';
+import { BATCH_APPEND_STATEMENT, BatchVerdictMismatch, decideSendBatch, type QueuedSend, type RateWindow, type RawBatch } from './send-batch-core';
 import type { ThreadData, ThreadReply, ThreadRequest } from './send-batch-thread';
 
 /**
  * The send batches' transactions, on a thread of their own (see send-batch-thread.ts):
- * BEGIN, the batch's two statements, COMMIT, each answered as soon as PostgreSQL answers,
- * whatever the main thread is busy with. Deadlocks and serialization failures run the
- * batch again, as runInTransaction does; any other failure is rolled back and reported.
+ * one batch at a time, each taking every chunk of sends that arrived while the one before
+ * it ran; BEGIN, the batch's two statements, COMMIT, each answered as soon as PostgreSQL
+ * answers, whatever the main thread is busy with. Deadlocks and serialization failures run
+ * the batch again, as runInTransaction does; any other failure is rolled back and reported.
  */
-const { connection, sql } = workerData as ThreadData;
+const { connection, sql, maxBatch } = workerData as ThreadData;
 const pool = new Pool(connection);
 // An idle connection the server closed (a restart): the next batch gets a new one.
 pool.on('error', () => undefined);
+const post = (reply: ThreadReply) => parentPort!.postMessage(reply);
+
+type Chunk = Extract<ThreadRequest, { sends: unknown }>;
+/** Chunks waiting for the batch in flight, in the order they came. */
+const waiting: Chunk[] = [];
+let running = false;
 
 /**
- * Opens the thread's connections and prepares the batch's statements on each (run over no
+ * Opens the thread's connection and prepares the batch's statements on it (run over no
  * sends, rolled back), so that the first batches under load, when the thread is needed,
- * do not also pay for backend starts and planning. Best effort: a failure leaves a cold
+ * do not also pay for a backend start and planning. Best effort: a failure leaves a cold
  * connection, nothing else.
  */
 async function warm(): Promise<void> {
-  // All asked for at once, so each is a connection of its own.
-  await Promise.all(
-    Array.from({ length: connection.max ?? 1 }, async () => {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        await decideSendBatch(async (name, text, values) => (await client.query({ name, text, values })).rows, sql, [], new Date(), { points: 1, windowMs: 1 });
-        await client.query({ name: BATCH_APPEND_STATEMENT, text: sql.factsAndAppend, values: [[], [], [], [], [], [], [], [], new Date()] });
-        await client.query('ROLLBACK');
-      } catch (err) {
-        broken = err as Error;
-      } finally {
-        client.release(broken);
-      }
-    }),
-  );
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    await decideSendBatch(async (name, text, values) => (await client.query({ name, text, values })).rows, sql, [], new Date(), { points: 1, windowMs: 1 });
+    await client.query({ name: BATCH_APPEND_STATEMENT, text: sql.factsAndAppend, values: [[], [], [], [], [], [], [], [], new Date()] });
+    await client.query('ROLLBACK');
+  } catch (err) {
+    broken = err as Error;
+  } finally {
+    client.release(broken);
+  }
 }
 // Ready once warmed (or not: a batch then opens its connection itself).
 void warm()
   .catch(() => undefined)
-  .finally(() => parentPort!.postMessage({ id: 0, ready: true } satisfies ThreadReply));
+  .finally(() => post({ id: 0, ready: true }));
 
-async function runBatch(req: Extract<ThreadRequest, { sends: unknown }>): Promise<{ batch: RawBatch; statements: string[]; retried: number }> {
+async function runBatch(sends: QueuedSend[], now: Date, rate: RateWindow): Promise<{ batch: RawBatch; statements: string[]; retried: number }> {
   const statements: string[] = [];
   for (let attempt = 1; ; attempt++) {
     const client: PoolClient = await pool.connect();
@@ -56,7 +59,7 @@ async function runBatch(req: Extract<ThreadRequest, { sends: unknown }>): Promis
         return (await client.query(name ? { name, text, values } : text)).rows;
       };
       await run('BEGIN');
-      const batch = await decideSendBatch((name, text, values) => run(text, name, values), sql, req.sends, new Date(req.nowMs), req.rate);
+      const batch = await decideSendBatch((name, text, values) => run(text, name, values), sql, sends, now, rate);
       await run('COMMIT');
       return { batch, statements, retried: attempt - 1 };
     } catch (err) {
@@ -71,14 +74,41 @@ async function runBatch(req: Extract<ThreadRequest, { sends: unknown }>): Promis
   }
 }
 
+/** Runs the next batch, if none runs: the waiting chunks, whole, up to `maxBatch` sends (always at least one chunk). */
+function next(): void {
+  if (running || waiting.length === 0) return;
+  const taken = [waiting.shift()!];
+  let size = taken[0].sends.length;
+  while (waiting.length > 0 && size + waiting[0].sends.length <= maxBatch) {
+    size += waiting[0].sends.length;
+    taken.push(waiting.shift()!);
+  }
+  running = true;
+  const ids = taken.map((c) => c.id);
+  post({ started: ids });
+  // One time for the batch's rows and rate windows: the latest the main thread gave.
+  const nowMs = Math.max(...taken.map((c) => c.nowMs));
+  const began = performance.now();
+  runBatch(
+    taken.flatMap((c) => c.sends),
+    new Date(nowMs),
+    taken[taken.length - 1].rate,
+  )
+    .then(
+      (done) => post({ ids, ...done, nowMs, tookMs: performance.now() - began }),
+      (err: Error & { code?: string }) => post({ ids, error: { message: err.message, code: err.code, mismatch: err instanceof BatchVerdictMismatch } }),
+    )
+    .finally(() => {
+      running = false;
+      next();
+    });
+}
+
 parentPort!.on('message', (req: ThreadRequest) => {
   if ('close' in req) {
-    void pool.end().finally(() => parentPort!.postMessage({ id: req.id, closed: true } satisfies ThreadReply));
+    void pool.end().finally(() => post({ id: req.id, closed: true }));
     return;
   }
-  runBatch(req).then(
-    (done) => parentPort!.postMessage({ id: req.id, ...done } satisfies ThreadReply),
-    (err: Error & { code?: string }) =>
-      parentPort!.postMessage({ id: req.id, error: { message: err.message, code: err.code, mismatch: err instanceof BatchVerdictMismatch } } satisfies ThreadReply),
-  );
+  waiting.push(req);
+  next();
 });

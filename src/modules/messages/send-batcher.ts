@@ -9,19 +9,19 @@ import type { Message } from './message.entity';
 import { messageTextAcceptable } from './message-rules';
 import type { MessagesService, SendMessage } from './messages.service';
 import { BatchVerdictMismatch, runSendBatch, settleSendBatch, type BatchOutcome, type QueuedSend, type RateWindow } from './send-batch';
-import type { SendBatchThread } from './send-batch-thread';
+import type { CommittedBatch, SendBatchThread, ThreadListener } from './send-batch-thread';
 
 export interface SendBatcherSettings {
   /** Off: every send takes the single path (an operator's switch, and the A/B). */
   enabled: boolean;
   /** Most sends in one transaction. */
   maxBatch: number;
-  /** Batches in flight at once in this process (each on its own connection). */
+  /** Batches in flight at once in this process, each on its own connection (on the app's connections only: the batch thread runs one at a time). */
   inFlight: number;
   /**
    * While a batch is in flight, the sends waiting go as a second batch only once the
    * oldest has waited this long (or a full batch waits): otherwise they join the batch
-   * after it. 0: at once, while fewer than `inFlight` run.
+   * after it. 0: at once, while fewer than `inFlight` run. On the app's connections only.
    */
   holdMs: number;
   /** A send that would wait longer than this for a batch is refused at once, SERVICE_UNAVAILABLE with retryAfter. */
@@ -44,16 +44,23 @@ export interface SendBatcherDeps {
   consumeSend(senderId: string): Promise<void>;
   publish(tx: Tx, events: UserEvent[]): void;
   logger: Logger;
-  /** Where batches run (SEND_BATCH_THREAD); without it, on the app's connections. */
-  thread?: SendBatchThread;
+  /** Starts the batch thread, telling it whom to answer (SEND_BATCH_THREAD); without it, batches run on the app's connections. */
+  thread?: (listener: ThreadListener) => SendBatchThread;
+}
+
+/** A chunk of sends handed to the batch thread, until its batch is answered. */
+interface AtThread {
+  members: Waiting[];
+  /** Taken into the batch the thread runs now. */
+  started: boolean;
 }
 
 /**
- * Group commit for sendMessage. A send joins the queue; whenever fewer than `inFlight`
- * batches are running, the sends waiting at that moment (up to `maxBatch`) go as one
- * transaction (send-batch.ts): an idle server sends at once, and under load a batch holds
- * what arrived while the one before it committed (a batch beside one in flight waits
- * `holdMs` first: see holdLeft). Each client is answered
+ * Group commit for sendMessage. A send joins the queue; the sends waiting when a batch can
+ * start (up to `maxBatch`) go as one transaction (send-batch.ts): an idle server sends at
+ * once, and under load a batch holds what arrived while the one before it committed. On
+ * the batch thread (below) one batch runs at a time; on the app's connections, up to
+ * `inFlight` (a batch beside one in flight waits `holdMs` first: see holdLeft). Each client is answered
  * only once its batch has committed (synchronous_commit stays on: an acknowledged message
  * is durable). One send's refusal is its own; an unexpected failure of a batch (a deadlock
  * past its retries, SQL and message-rules disagreeing, a lost connection) sends each of its
@@ -67,15 +74,21 @@ export interface SendBatcherDeps {
  * single path directly: their refusals keep its exact order of codes.
  *
  * With SEND_BATCH_THREAD (the default) batches run on the batch thread
- * (send-batch-thread.ts), one at a time (SEND_BATCHES_IN_FLIGHT 1): on the main thread each
- * of a batch's four round trips waits for a turn of the event loop, tens of milliseconds
- * under load, while the batch holds its pairs' locks; on the thread a batch takes what
- * PostgreSQL takes, so one batch in flight keeps up where on the main thread it took
- * three, and one batch at a time carries every send that arrived meanwhile: fuller
- * batches, less PostgreSQL time per message (docs/performance.md).
+ * (send-batch-thread.ts), one at a time: each turn's sends go to the thread as a chunk at
+ * once, and the thread takes every chunk that arrived while its last batch ran into the
+ * next. On the main thread each of a batch's four round trips waits for a turn of the event
+ * loop, tens of milliseconds under load, while the batch holds its pairs' locks; on the
+ * thread a batch takes what PostgreSQL takes, and the next starts as soon as it commits:
+ * one batch at a time keeps up, carrying every send that arrived meanwhile (fuller
+ * batches, less PostgreSQL time per message: docs/performance.md).
  */
 export class SendBatcher {
+  /** Sends not yet handed to a batch (nor, with the thread, to the thread). */
   private queue: Waiting[] = [];
+  private readonly thread: SendBatchThread | undefined;
+  /** Chunks at the batch thread, by id, in the order submitted. */
+  private readonly atThread = new Map<number, AtThread>();
+  private flushing: NodeJS.Immediate | null = null;
   private running = 0;
   private holdTimer: NodeJS.Timeout | null = null;
   private batches = 0;
@@ -91,7 +104,9 @@ export class SendBatcher {
   constructor(
     private readonly deps: SendBatcherDeps,
     private readonly settings: SendBatcherSettings,
-  ) {}
+  ) {
+    this.thread = deps.thread?.({ started: (ids) => this.startedOnThread(ids), finished: (ids, result) => void this.finishedOnThread(ids, result) });
+  }
 
   async send(senderId: string, input: SendMessage): Promise<Message> {
     const send = this.batchable(senderId, input);
@@ -104,18 +119,19 @@ export class SendBatcher {
     }
     return new Promise<Message>((resolve, reject) => {
       this.queue.push({ send, queuedAt: Date.now(), resolve, reject });
-      this.pump();
+      if (this.thread) this.flushing ??= setImmediate(() => this.toThread());
+      else this.pump();
     });
   }
 
   /** Resolves once the batch thread (if any) is ready: the app waits for it before serving. */
   ready(): Promise<void> {
-    return this.deps.thread?.ready() ?? Promise.resolve();
+    return this.thread?.ready() ?? Promise.resolve();
   }
 
   /** Ends the batch thread (the app's close, after the last send). */
   close(): Promise<void> {
-    return this.deps.thread?.close() ?? Promise.resolve();
+    return this.thread?.close() ?? Promise.resolve();
   }
 
   /** Batches run and the sends they carried, since start (metrics, the bench). */
@@ -124,7 +140,7 @@ export class SendBatcher {
       batches: this.batches,
       threaded: this.threaded,
       sends: this.batchedSends,
-      queued: this.queue.length,
+      queued: this.waiting().count,
       running: this.running,
       retried: this.retried,
       fellBack: this.fellBack,
@@ -169,13 +185,67 @@ export class SendBatcher {
    * milliseconds all pass it, and the last of them waits many batches.
    */
   private expectedWaitMs(): number {
-    const oldest = this.queue[0];
-    const waited = oldest ? Date.now() - oldest.queuedAt : 0;
-    const { maxBatch, inFlight } = this.settings;
-    if (this.running < inFlight && this.queue.length < maxBatch) return waited;
+    const { count, oldestAt } = this.waiting();
+    const waited = oldestAt === null ? 0 : Date.now() - oldestAt;
+    const maxBatch = this.settings.maxBatch;
+    const inFlight = this.thread ? 1 : this.settings.inFlight;
+    if (this.running < inFlight && count < maxBatch) return waited;
     // Half a batch for the batches in flight to free a slot, then a batch per full round ahead.
-    const rounds = 0.5 + Math.floor(this.queue.length / (maxBatch * inFlight));
+    const rounds = 0.5 + Math.floor(count / (maxBatch * inFlight));
     return Math.max(waited, rounds * this.batchMs);
+  }
+
+  /** The sends waiting for a batch to start (with the thread, those at it too), and since when the oldest waits. */
+  private waiting(): { count: number; oldestAt: number | null } {
+    let count = this.queue.length;
+    let oldestAt = this.queue[0]?.queuedAt ?? null;
+    for (const chunk of this.atThread.values()) {
+      if (chunk.started) continue;
+      count += chunk.members.length;
+      oldestAt = Math.min(oldestAt ?? Infinity, chunk.members[0].queuedAt);
+    }
+    return { count, oldestAt };
+  }
+
+  /** Hands the sends queued this turn to the thread, in chunks of at most a batch. */
+  private toThread(): void {
+    this.flushing = null;
+    const thread = this.thread!;
+    while (this.queue.length > 0) {
+      const members = this.queue.splice(0, this.settings.maxBatch);
+      let id: number;
+      try {
+        id = thread.submit(
+          members.map((m) => m.send),
+          this.deps.clock.now(),
+          this.settings.rate,
+        );
+      } catch (err) {
+        void this.fallBack(members, err);
+        continue;
+      }
+      this.atThread.set(id, { members, started: false });
+    }
+  }
+
+  private startedOnThread(ids: number[]): void {
+    for (const id of ids) this.atThread.get(id)!.started = true;
+    this.running++;
+  }
+
+  /** A batch of the thread's answered: committed, failed, or lost with the thread (chunks maybe never started). */
+  private async finishedOnThread(ids: number[], result: CommittedBatch | Error): Promise<void> {
+    const chunks = ids.map((id) => this.atThread.get(id)!);
+    for (const id of ids) this.atThread.delete(id);
+    if (chunks.some((c) => c.started)) this.running--;
+    const members = chunks.flatMap((c) => c.members);
+    if (result instanceof Error) return this.fallBack(members, result);
+    this.batches++;
+    this.threaded++;
+    this.batchedSends += members.length;
+    this.retried += result.retried;
+    this.batchMs = this.batchMs === 0 ? result.tookMs : 0.8 * this.batchMs + 0.2 * result.tookMs;
+    await this.answer(members, await this.settleThreads(members, result));
   }
 
   /**
@@ -194,20 +264,25 @@ export class SendBatcher {
   private async run(members: Waiting[]): Promise<void> {
     let outcomes: BatchOutcome[];
     try {
-      const sends = members.map((m) => m.send);
-      const thread = this.deps.thread;
-      outcomes = thread ? await this.onThread(thread, sends) : await this.here(sends);
+      outcomes = await this.here(members.map((m) => m.send));
       this.batches++;
-      if (thread) this.threaded++;
       this.batchedSends += members.length;
     } catch (err) {
-      this.fellBack++;
-      const level = err instanceof BatchVerdictMismatch ? 'error' : 'warn';
-      this.deps.logger[level]({ err: (err as Error).message, code: (err as { code?: string }).code, sends: members.length }, 'send batch failed; its sends go the single path');
-      const commitUnknown = isConnectionError(err);
-      await Promise.all(members.map((m) => (commitUnknown && m.send.clientMessageId === null ? m.reject(err) : this.single(m, true))));
-      return;
+      return this.fallBack(members, err);
     }
+    await this.answer(members, outcomes);
+  }
+
+  /** A batch that failed: rolled back (or its commit unknown), each member sent again by the single path, as the class comment says. */
+  private async fallBack(members: Waiting[], err: unknown): Promise<void> {
+    this.fellBack++;
+    const level = err instanceof BatchVerdictMismatch ? 'error' : 'warn';
+    this.deps.logger[level]({ err: (err as Error).message, code: (err as { code?: string }).code, sends: members.length }, 'send batch failed; its sends go the single path');
+    const commitUnknown = isConnectionError(err);
+    await Promise.all(members.map((m) => (commitUnknown && m.send.clientMessageId === null ? m.reject(err) : this.single(m, true))));
+  }
+
+  private async answer(members: Waiting[], outcomes: BatchOutcome[]): Promise<void> {
     await Promise.all(
       members.map((m, i) => {
         const outcome = outcomes[i];
@@ -228,16 +303,14 @@ export class SendBatcher {
   }
 
   /** A batch committed by the thread, then answered, kept for delivery and published here. */
-  private async onThread(thread: SendBatchThread, sends: QueuedSend[]): Promise<BatchOutcome[]> {
-    const now = this.deps.clock.now();
-    const done = await thread.run(sends, now, this.settings.rate);
-    this.retried += done.retried;
+  private async settleThreads(members: Waiting[], done: CommittedBatch): Promise<BatchOutcome[]> {
+    const sends = members.map((m) => m.send);
     // Logged as the app's own statements: the statement counts (tests, logs) see them.
     for (const text of done.statements) this.deps.dataSource.logger.logQuery(text);
     const { tx, committed } = committedElsewhere(this.deps.dataSource.manager);
     let outcomes: BatchOutcome[];
     try {
-      outcomes = settleSendBatch(tx, sends, done.batch, { now, messages: this.deps.messages, publish: this.deps.publish });
+      outcomes = settleSendBatch(tx, sends, done.batch, { now: done.now, messages: this.deps.messages, publish: this.deps.publish });
     } catch (err) {
       // Committed already: sending them again would post them twice. Clients retry with their keys.
       this.deps.logger.error({ err: (err as Error).message, sends: sends.length }, 'a committed send batch could not be answered');
