@@ -152,7 +152,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Under overload, frames for known query and mutation documents are refused below
   // graphql-ws (ws-shed.ts), with the very frame onSubscribe's refusal would send.
   const connections = new WeakMap<WebSocket, WsContext<Record<string, unknown>, WsExtra & SocketExtra>>();
-  const shedPayload = JSON.parse(JSON.stringify([overloadError(OverloadGuard.refusalError())].map(toFormattedGraphQLError(formatError)))) as unknown[];
+  const shedPayload = JSON.stringify([overloadError(OverloadGuard.refusalError())].map(toFormattedGraphQLError(formatError)));
   wsServer.on('connection', (socket) =>
     shedBeforeGraphqlWs(socket, {
       connection: (s) => {
@@ -161,7 +161,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         return ctx;
       },
       knownDocument: (query) => validDocuments.get(query)?.document,
-      refusal: () => (overload.refusal() ? shedPayload : null),
+      refusal: () => (overload.shedding() ? shedPayload : null),
       refused: (operation) => metrics.observeOperation({ operation, type: null, transport: 'ws', outcome: 'refused', seconds: 0 }),
     }),
   );

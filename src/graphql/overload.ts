@@ -68,11 +68,15 @@ export class OverloadGuard {
 
   /** The refusal for an operation arriving now, or null to run it. */
   refusal(): AppError | null {
-    return this.overloaded() ? OverloadGuard.refusalError() : null;
+    return this.shedding() ? OverloadGuard.refusalError() : null;
   }
 
-  /** Whether the loop lags now, and lagged shortly before too. */
-  private overloaded(): boolean {
+  /**
+   * Whether an operation arriving now is refused: the loop lags now, and lagged shortly
+   * before too. Asked for every frame under load: it builds no error (ws-shed.ts answers
+   * with a frame serialised once).
+   */
+  shedding(): boolean {
     if (!this.timer) return false;
     const now = Date.now();
     const inTurn = now - this.due;

@@ -12,8 +12,8 @@ export interface WsShedOptions {
   connection: (socket: WebSocket) => ShedConnection | undefined;
   /** The parsed, validated document for this query text when it has been seen before. */
   knownDocument: (query: string) => DocumentNode | undefined;
-  /** The payload of the refusal's error frame, or null while the process keeps up. */
-  refusal: () => readonly unknown[] | null;
+  /** The payload of the refusal's error frame as JSON, or null while the process keeps up. */
+  refusal: () => string | null;
   /** Counts the refusal like any refused operation. */
   refused: (operationName: string | undefined) => void;
 }
@@ -51,7 +51,7 @@ export function shedBeforeGraphqlWs(socket: WebSocket, o: WsShedOptions): void {
   } as typeof socket.on;
 }
 
-function refusalFrame(socket: WebSocket, text: string, refusal: readonly unknown[], o: WsShedOptions): string | null {
+function refusalFrame(socket: WebSocket, text: string, refusal: string, o: WsShedOptions): string | null {
   let frame: { id?: unknown; type?: unknown; payload?: { query?: unknown; operationName?: unknown } };
   try {
     frame = JSON.parse(text);
@@ -66,5 +66,6 @@ function refusalFrame(socket: WebSocket, text: string, refusal: readonly unknown
   const operation = document && getOperationAST(document, operationName);
   if (!operation || operation.operation === 'subscription') return null;
   o.refused(operationName ?? operation.name?.value);
-  return JSON.stringify({ id: frame.id, type: 'error', payload: refusal });
+  // JSON.stringify({ id, type: 'error', payload }), the payload serialised once for all.
+  return `{"id":${JSON.stringify(frame.id)},"type":"error","payload":${refusal}}`;
 }
