@@ -2,6 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { codeOf, startTestApp, type GqlResult, type TestApp } from '../support/app';
 import { openConversation } from '../support/conversations';
 import { holdingPair, waitingOnPairLock } from '../support/locks';
+import { until } from '../support/until';
 import { sendBatchCases } from './send-batch.cases';
 
 // Batches on the batch thread (the default).
@@ -57,5 +58,37 @@ describe('a batch thread that dies with a batch in flight', () => {
     const texts = await t.query<{ text: string; id: string }>(`SELECT text, id FROM messages WHERE conversation_id = $1 ORDER BY seq OFFSET 1`, [c]);
     expect(texts.map((r) => r.text)).toEqual(['before', 'keyed', 'after']);
     expect(texts[1].id).toBe(keyed.data!.sendMessage.id);
+  });
+});
+
+describe('the batch thread', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ SEND_BATCH_MAX: '2' });
+  });
+  afterAll(() => t.close());
+
+  it('takes what waited behind its batch as the next ones, at most SEND_BATCH_MAX sends each, all sent in order', async () => {
+    const [x, y] = [await t.makeUser(), await t.makeUser()];
+    const xy = await openConversation(t, x, y);
+    const held = await holdingPair(t, x, y);
+    let answered = false;
+    const ahead = send(t, { conversationId: xy, text: 'ahead' }, x.token).finally(() => (answered = true));
+    await waitingOnPairLock(t, () => answered);
+
+    const users = await Promise.all(Array.from({ length: 10 }, () => t.makeUser()));
+    const conversations = await Promise.all([0, 2, 4, 6, 8].map((i) => openConversation(t, users[i], users[i + 1])));
+    const before = t.app.services.sendBatcher.stats();
+    const answers = Promise.all(conversations.map((c, k) => send(t, { conversationId: c, text: `behind ${k}` }, users[2 * k].token)));
+    await until('the five sends to wait behind the held batch', () => t.app.services.sendBatcher.stats().queued === 5);
+    await held.commit();
+
+    expect(codeOf(await ahead)).toBeUndefined();
+    expect((await answers).map(codeOf)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    const after = t.app.services.sendBatcher.stats();
+    // The held one, then 2 + 2 + 1: never more than SEND_BATCH_MAX in one transaction.
+    expect([after.batches - before.batches, after.sends - before.sends, after.fellBack - before.fellBack]).toEqual([4, 6, 0]);
+    const texts = await t.query<{ text: string }>(`SELECT text FROM messages WHERE conversation_id = ANY($1) AND text LIKE 'behind %' ORDER BY text`, [conversations]);
+    expect(texts.map((r) => r.text)).toEqual(['behind 0', 'behind 1', 'behind 2', 'behind 3', 'behind 4']);
   });
 });
