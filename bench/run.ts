@@ -9,6 +9,8 @@
  * (workload groups: hello, pages, requests, messages, seen, mixed, storms, chat),
  * --chat-rates 1000,2000,5000 (messages per second in total, for the chat runs),
  * --report bench/results/<date>.json (render the markdown again from a saved run).
+ * BENCH_NODE_FLAGS='--max-semi-space-size=64' starts our server with those node flags (the
+ * bare server keeps the defaults), to measure a tuning before a deployment sets it.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -65,6 +67,8 @@ export interface Settings {
   /** For a focused A/B: which transports and which chat workloads (ours, ours+badge, bare). */
   chatVia: Array<'http' | 'ws'>;
   chatWorkloads: string[] | null;
+  /** Node flags for our server's process (BENCH_NODE_FLAGS, the header comment). */
+  ourNodeFlags: string[];
 }
 
 const S: Settings = {
@@ -89,6 +93,7 @@ const S: Settings = {
   only: opt('only')?.split(',') ?? null,
   chatVia: (opt('chat-via')?.split(',') as Array<'http' | 'ws'> | undefined) ?? ['http', 'ws'],
   chatWorkloads: opt('chat-workloads')?.split(',') ?? null,
+  ourNodeFlags: process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [],
 };
 const wants = (group: string) => !S.only || S.only.includes(group);
 
@@ -319,7 +324,7 @@ async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<s
   const C = cap.ops;
 
   const bare = await startServer({ name: 'bare apollo + graphql-ws', script: path.join(DIST, 'bench', 'baseline-server.js'), env: { NODE_ENV: 'production', BENCH_CONVERSATIONS_FILE: convFile } });
-  const ours = await startServer({ name: 'our server', script: path.join(DIST, 'src', 'index.js'), env: serverEnv(database) });
+  const ours = await startServer({ name: 'our server', script: path.join(DIST, 'src', 'index.js'), env: serverEnv(database), nodeFlags: S.ourNodeFlags });
   const r: RepResult = { rep, http: {}, storms: {}, memory: {}, seen: {}, chat: {}, mixed: {} };
   const n = () => S.replayS * 4000;
 
@@ -584,7 +589,7 @@ async function profilePass(seed: SeedInfo): Promise<{ file: string | null; summa
   const pools = await loadPools(dbUrl(database), 99, S.chatPairs);
   const tokens = await mintTokens(pools.userIds);
   const dir = path.join(RESULTS, 'profiles', stamp);
-  const ours = await startServer({ name: 'our server (profiled)', script: path.join(DIST, 'src', 'index.js'), env: serverEnv(database), cpuProfDir: dir });
+  const ours = await startServer({ name: 'our server (profiled)', script: path.join(DIST, 'src', 'index.js'), env: serverEnv(database), cpuProfDir: dir, nodeFlags: S.ourNodeFlags });
   const windows: Array<{ workload: string; fromUs: number; toUs: number }> = [];
   const windowed = async (workload: string, fn: () => Promise<unknown>) => {
     const fromUs = monoUs();

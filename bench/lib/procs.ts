@@ -48,6 +48,8 @@ export interface StartOptions {
   env: Record<string, string>;
   /** Directory for `node --cpu-prof` output; no profiling when absent. */
   cpuProfDir?: string;
+  /** Node and V8 flags for the process (BENCH_NODE_FLAGS, for our server: tuning measured as a deployment would set it). */
+  nodeFlags?: string[];
   readyPath?: string;
   timeoutMs?: number;
 }
@@ -62,6 +64,7 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
     mkdirSync(opts.cpuProfDir, { recursive: true });
     args.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, '--cpu-prof-interval', '500');
   }
+  args.push(...(opts.nodeFlags ?? []));
   args.push(opts.script);
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
