@@ -60,15 +60,16 @@ interface AtThread {
  * start (up to `maxBatch`) go as one transaction (send-batch.ts): an idle server sends at
  * once, and under load a batch holds what arrived while the one before it committed. On
  * the batch thread (below) one batch runs at a time; on the app's connections, up to
- * `inFlight` (a batch beside one in flight waits `holdMs` first: see holdLeft). Each client is answered
- * only once its batch has committed (synchronous_commit stays on: an acknowledged message
- * is durable). One send's refusal is its own; an unexpected failure of a batch (a deadlock
- * past its retries, SQL and message-rules disagreeing, a lost connection) sends each of its
- * members again by the single path, which decides and answers each on its own: except,
- * after a lost connection, the sends without a clientMessageId. The connection may have
- * died during COMMIT, after PostgreSQL committed: a key makes the resend answer the
- * committed message, but without one the server would post it twice. Those get the
- * connection error (SERVICE_UNAVAILABLE, retryable), as the single path answers it.
+ * `inFlight` (a batch beside one in flight waits `holdMs` first: see holdLeft). Each
+ * client is answered only once its batch has committed (synchronous_commit stays on: an
+ * acknowledged message is durable). One send's refusal is its own; an unexpected failure
+ * of a batch (a deadlock past its retries, SQL and message-rules disagreeing, a lost
+ * connection) sends each of its members again by the single path, which decides and
+ * answers each on its own: except, after a lost connection, the sends without a
+ * clientMessageId. The connection may have died during COMMIT, after PostgreSQL
+ * committed: a key makes the resend answer the committed message, but without one the
+ * server would post it twice. Those get the connection error (SERVICE_UNAVAILABLE,
+ * retryable), as the single path answers it.
  *
  * Sends the batch does not take (a malformed id or key, a text the rules refuse) go the
  * single path directly: their refusals keep its exact order of codes.
@@ -98,7 +99,7 @@ export class SendBatcher {
   /** Batch transactions run again after a deadlock or serialization failure, and batches that fell back. */
   private retried = 0;
   private fellBack = 0;
-  /** How long a batch takes, start to answers (moving average, ms): what a queued send waits per round. */
+  /** How long a batch takes (moving average, ms): what a queued send waits per round. Here, start to answers; on the thread, BEGIN to COMMIT as the thread times it. */
   private batchMs = 0;
 
   constructor(
@@ -215,11 +216,7 @@ export class SendBatcher {
       const members = this.queue.splice(0, this.settings.maxBatch);
       let id: number;
       try {
-        id = thread.submit(
-          members.map((m) => m.send),
-          this.deps.clock.now(),
-          this.settings.rate,
-        );
+        id = thread.submit(members.map((m) => m.send), this.deps.clock.now(), this.settings.rate);
       } catch (err) {
         void this.fallBack(members, err);
         continue;
@@ -245,7 +242,7 @@ export class SendBatcher {
     this.batchedSends += members.length;
     this.retried += result.retried;
     this.batchMs = this.batchMs === 0 ? result.tookMs : 0.8 * this.batchMs + 0.2 * result.tookMs;
-    await this.answer(members, await this.settleThreads(members, result));
+    await this.answer(members, await this.settleFromThread(members, result));
   }
 
   /**
@@ -303,7 +300,7 @@ export class SendBatcher {
   }
 
   /** A batch committed by the thread, then answered, kept for delivery and published here. */
-  private async settleThreads(members: Waiting[], done: CommittedBatch): Promise<BatchOutcome[]> {
+  private async settleFromThread(members: Waiting[], done: CommittedBatch): Promise<BatchOutcome[]> {
     const sends = members.map((m) => m.send);
     // Logged as the app's own statements: the statement counts (tests, logs) see them.
     for (const text of done.statements) this.deps.dataSource.logger.logQuery(text);
