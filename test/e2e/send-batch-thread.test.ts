@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import type { Worker } from 'node:worker_threads';
 import { codeOf, startTestApp, type GqlResult, type TestApp } from '../support/app';
 import { openConversation } from '../support/conversations';
@@ -90,5 +91,57 @@ describe('the batch thread', () => {
     expect([after.batches - before.batches, after.sends - before.sends, after.fellBack - before.fellBack]).toEqual([4, 6, 0]);
     const texts = await t.query<{ text: string }>(`SELECT text FROM messages WHERE conversation_id = ANY($1) AND text LIKE 'behind %' ORDER BY text`, [conversations]);
     expect(texts.map((r) => r.text)).toEqual(['behind 0', 'behind 1', 'behind 2', 'behind 3', 'behind 4']);
+  });
+});
+
+/** Keeps this process's turn busy, as a turn reading hundreds of frames under load does. */
+function busyFor(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end);
+}
+
+/**
+ * How many messages with these texts PostgreSQL has committed, asked from another process
+ * while this one's turn still runs (until there are `want`, at most 10 s).
+ */
+function committedMeanwhile(url: string, texts: string[], want: number): number {
+  const script = `
+    const { Client } = require('pg');
+    (async () => {
+      const c = new Client(process.env.URL);
+      await c.connect();
+      const end = Date.now() + 10000;
+      let n = 0;
+      for (;;) {
+        n = Number((await c.query('SELECT count(*) AS n FROM messages WHERE text = ANY($1)', [JSON.parse(process.env.TEXTS)])).rows[0].n);
+        if (n >= Number(process.env.WANT) || Date.now() > end) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await c.end();
+      process.stdout.write(String(n));
+    })();`;
+  return Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, URL: url, TEXTS: JSON.stringify(texts), WANT: String(want) } }));
+}
+
+describe('sends queued in a long turn', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('are committed by the batch thread while the turn still runs, not after it ends', async () => {
+    const [a, b] = [await t.makeUser(), await t.makeUser()];
+    const c = await openConversation(t, a, b);
+    const batcher = t.app.services.sendBatcher;
+    const texts = ['early in the turn', 'later in the turn'];
+
+    const early = batcher.send(a.id, { conversationId: c, text: texts[0] });
+    busyFor(20);
+    const later = batcher.send(b.id, { conversationId: c, text: texts[1] });
+    // Still the same turn: both are durable before it ends.
+    expect(committedMeanwhile(t.config.databaseUrl!, texts, 2)).toBe(2);
+
+    expect((await Promise.all([early, later])).map((m) => m.text)).toEqual(texts);
   });
 });

@@ -11,6 +11,13 @@ import type { MessagesService, SendMessage } from './messages.service';
 import { BatchVerdictMismatch, runSendBatch, settleSendBatch, type BatchOutcome, type QueuedSend, type RateWindow } from './send-batch';
 import type { CommittedBatch, SendBatchThread, ThreadListener } from './send-batch-thread';
 
+/**
+ * How long a queued send waits, at most, for the end of its turn before it goes to the
+ * batch thread (or until a full batch waits). Shorter turns hand their sends over at
+ * their end (setImmediate).
+ */
+const HANDOVER_MS = 5;
+
 export interface SendBatcherSettings {
   /** Off: every send takes the single path (an operator's switch, and the A/B). */
   enabled: boolean;
@@ -76,8 +83,8 @@ interface AtThread {
  *
  * With SEND_BATCH_THREAD (the default) batches run on the batch thread
  * (send-batch-thread.ts), one at a time: each turn's sends go to the thread as a chunk at
- * once, and the thread takes every chunk that arrived while its last batch ran into the
- * next. On the main thread each of a batch's four round trips waits for a turn of the event
+ * its end (a long turn's also every HANDOVER_MS while it runs), and the thread takes every
+ * chunk that arrived while its last batch ran into the next. On the main thread each of a batch's four round trips waits for a turn of the event
  * loop, tens of milliseconds under load, while the batch holds its pairs' locks; on the
  * thread a batch takes what PostgreSQL takes, and the next starts as soon as it commits:
  * one batch at a time keeps up, carrying every send that arrived meanwhile (fuller
@@ -119,9 +126,17 @@ export class SendBatcher {
       throw new AppError('SERVICE_UNAVAILABLE', 'Too many messages are being sent right now; retry shortly', { retryAfter: 1, retryable: true });
     }
     return new Promise<Message>((resolve, reject) => {
-      this.queue.push({ send, queuedAt: Date.now(), resolve, reject });
-      if (this.thread) this.flushing ??= setImmediate(() => this.toThread());
-      else this.pump();
+      const now = Date.now();
+      this.queue.push({ send, queuedAt: now, resolve, reject });
+      if (!this.thread) return this.pump();
+      // Under load one turn reads hundreds of frames for 100 ms and more: what it queued
+      // early goes to the thread while it still runs, not at its end.
+      if (this.queue.length >= this.settings.maxBatch || now - this.queue[0].queuedAt >= HANDOVER_MS) this.toThread();
+      else
+        this.flushing ??= setImmediate(() => {
+          this.flushing = null;
+          this.toThread();
+        });
     });
   }
 
@@ -208,9 +223,8 @@ export class SendBatcher {
     return { count, oldestAt };
   }
 
-  /** Hands the sends queued this turn to the thread, in chunks of at most a batch. */
+  /** Hands the queued sends to the thread, in chunks of at most a batch. */
   private toThread(): void {
-    this.flushing = null;
     const thread = this.thread!;
     while (this.queue.length > 0) {
       const members = this.queue.splice(0, this.settings.maxBatch);
