@@ -83,8 +83,9 @@ interface AtThread {
  *
  * With SEND_BATCH_THREAD (the default) batches run on the batch thread
  * (send-batch-thread.ts), one at a time: each turn's sends go to the thread as a chunk at
- * its end (a long turn's also every HANDOVER_MS while it runs), and the thread takes every
- * chunk that arrived while its last batch ran into the next. On the main thread each of a batch's four round trips waits for a turn of the event
+ * its end (a long turn's also every HANDOVER_MS while it runs), and the thread takes
+ * every chunk that arrived while its last batch ran into the next. On the main thread
+ * each of a batch's four round trips waits for a turn of the event
  * loop, tens of milliseconds under load, while the batch holds its pairs' locks; on the
  * thread a batch takes what PostgreSQL takes, and the next starts as soon as it commits:
  * one batch at a time keeps up, carrying every send that arrived meanwhile (fuller
