@@ -1,6 +1,7 @@
 import type { AddressInfo, Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { corkPerTick } from '../../src/graphql/ws-cork';
+import { until } from '../support/until';
 
 /** A server socket with corkPerTick, the client connected to it, and what the client received. */
 async function pair(): Promise<{ server: WebSocket; client: WebSocket; raw: Socket; received: string[]; close(): Promise<void> }> {
@@ -23,14 +24,19 @@ async function pair(): Promise<{ server: WebSocket; client: WebSocket; raw: Sock
 }
 
 describe('corkPerTick', () => {
+  let p: Awaited<ReturnType<typeof pair>>;
+  beforeEach(async () => {
+    p = await pair();
+  });
+  afterEach(() => p.close());
+
   /** What the server still holds (bytes not yet written) when the client reads its first frame. */
-  const heldAtFirstFrame = (p: Awaited<ReturnType<typeof pair>>) =>
+  const heldAtFirstFrame = () =>
     new Promise<number>((resolve) => p.client.once('message', () => resolve(p.raw.writableLength)));
 
   it('sends the frames a chain of promises sends (as graphql-ws sends them) in one write', async () => {
-    const p = await pair();
     const writes = jest.spyOn(p.raw, '_writev' as never);
-    const held = heldAtFirstFrame(p);
+    const held = heldAtFirstFrame();
     setTimeout(() => {
       void Promise.resolve()
         .then(() => p.server.send('message'))
@@ -38,22 +44,16 @@ describe('corkPerTick', () => {
     }, 0);
     expect(await held).toBe(0);
     expect(writes).toHaveBeenCalledTimes(1);
-    await until(() => p.received.length === 2);
+    await until('both frames at the client', () => p.received.length === 2);
     expect(p.received).toEqual(['message', 'echo']);
-    await p.close();
   });
 
   it('sends a frame sent once the one before it is written (graphql-ws: complete after next) at once, not a turn of the loop later', async () => {
-    const p = await pair();
-    const held = heldAtFirstFrame(p);
+    const held = heldAtFirstFrame();
     setTimeout(() => p.server.send('next', () => p.server.send('complete')), 0);
     expect(await held).toBe(0);
-    await until(() => p.received.length === 2);
+    await until('both frames at the client', () => p.received.length === 2);
     expect(p.received).toEqual(['next', 'complete']);
-    await p.close();
   });
 });
 
-async function until(done: () => boolean): Promise<void> {
-  while (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
