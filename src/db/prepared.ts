@@ -2,6 +2,13 @@ import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { QueryRunnerAlreadyReleasedError, type EntityManager } from 'typeorm';
 
 /**
+ * Calls of `prepared` in a transaction so far: pipelined() checks that each function it
+ * started reached its statement at once (a statement's write, or its refusal on a dead
+ * connection, then happens before the call returns).
+ */
+export let statementsStarted = 0;
+
+/**
  * A statement on the hot paths (sending, delivering) as a named prepared statement, in
  * the caller's transaction when `manager` has one: PostgreSQL then plans it once per
  * connection instead of on every call. The send paths' statements are CTEs and
@@ -18,9 +25,13 @@ export async function prepared<R extends QueryResultRow = Record<string, unknown
   const runner = manager.queryRunner;
   manager.connection.logger.logQuery(text, values, runner);
   if (runner) {
+    statementsStarted++;
     // As TypeORM does: a transaction whose connection died must not go on elsewhere.
     if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
-    const client = (await runner.connect()) as PoolClient;
+    // Once the transaction's connection is open the statement is written before this call
+    // returns, so statements started one after another leave in that order (pipelined()).
+    const open = (runner as unknown as { databaseConnection?: PoolClient }).databaseConnection;
+    const client = open ?? ((await runner.connect()) as PoolClient);
     return client.query<R>({ name, text, values });
   }
   // Outside a transaction: any pooled connection (each prepares the statement once).

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { preparedOne, preparedRow } from '../../db/prepared';
 import { runInTransaction, type Tx } from '../../db/transaction';
@@ -44,23 +45,24 @@ export class ConversationsService {
   /**
    * A new conversation for the pair in REQUEST state, with both members, in one statement
    * (call under the pair's lock, knowing the pair has none: the unique pair index enforces it).
-   * Returns its id.
+   * Returns its id, made here (or given) rather than by PostgreSQL, so that the statements
+   * that use it can travel with this one (pipelined()).
    */
-  async createForPair(tx: Tx, a: string, b: string, now: Date): Promise<string> {
+  async createForPair(tx: Tx, a: string, b: string, now: Date, id: string = randomUUID()): Promise<string> {
     const [low, high] = a < b ? [a, b] : [b, a];
-    const row = await preparedOne<{ id: string }>(
+    await preparedOne<{ id: string }>(
       tx.manager,
       'conversations.create-for-pair',
       `WITH c AS (
-         INSERT INTO conversations (user_low_id, user_high_id, status, created_at) VALUES ($1, $2, 'REQUEST', $3) RETURNING id
+         INSERT INTO conversations (id, user_low_id, user_high_id, status, created_at) VALUES ($4, $1, $2, 'REQUEST', $3) RETURNING id
        ), members AS (
          INSERT INTO conversation_members (conversation_id, user_id, other_user_id, in_inbox, activity_at)
          SELECT c.id, x.u, x.o, false, $3 FROM c, (VALUES ($1::uuid, $2::uuid), ($2::uuid, $1::uuid)) AS x(u, o)
        )
        SELECT id FROM c`,
-      [low, high, now],
+      [low, high, now, id],
     );
-    return row.id;
+    return id;
   }
 
   /** Opens the conversation both ways: it enters both inboxes at its last activity. */

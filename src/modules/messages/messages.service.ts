@@ -123,10 +123,10 @@ export class MessagesService {
 
   /**
    * Appends a message inside the caller's transaction, announcing nothing (a request's
-   * intro: its own events say it). See appendCtes for the order and the inbox.
+   * intro: its own events say it). See appendCtes for the order and the inbox. `id` may be
+   * made by the caller, for a statement that travels with this one (pipelined()).
    */
-  async appendInTx(tx: Tx, input: AppendMessage): Promise<Message> {
-    const id = randomUUID();
+  async appendInTx(tx: Tx, input: AppendMessage, id: string = randomUUID()): Promise<Message> {
     const row = await preparedRow<{ seq: string }>(tx.manager, 'messages.append', `WITH ${appendCtes('true')} SELECT seq FROM msg`, appendParams(input, id));
     if (!row) throw new Error(`conversation ${input.conversationId} not found while appending`);
     return messageOf(input, id, row.seq);

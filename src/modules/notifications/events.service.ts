@@ -153,6 +153,18 @@ export class EventsService {
     };
   }
 
+  /**
+   * Writes the transaction's queued events now rather than just before COMMIT, so that
+   * their statement can travel with the caller's last writes (pipelined()). They are the
+   * transaction's whole batch, so no event may be emitted after this.
+   */
+  writeNow(tx: Tx): Promise<void> {
+    const outbox = this.outbox(tx);
+    if (outbox.taken) throw new Error("the transaction's events were already written");
+    outbox.taken = true;
+    return this.write(tx, outbox.events).then((written) => tx.afterCommit(() => this.publish(written)));
+  }
+
   private outbox(tx: Tx): Outbox {
     let outbox = tx.bag.get(OUTBOX) as Outbox | undefined;
     if (!outbox) {

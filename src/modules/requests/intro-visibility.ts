@@ -1,5 +1,13 @@
+import { prepared } from '../../db/prepared';
 import type { Tx } from '../../db/transaction';
 import { canSeeRequestSql } from './request-visibility';
+
+const SYNC_INTRO_VISIBILITY = `
+  UPDATE messages m SET hidden_for = v.hidden_for
+    FROM (SELECT r.message_id, CASE WHEN ${canSeeRequestSql('r', 'r.recipient_id', '$3')} THEN NULL ELSE r.recipient_id END AS hidden_for
+            FROM message_requests r
+           WHERE (r.sender_id = $1 AND r.recipient_id = $2) OR (r.sender_id = $2 AND r.recipient_id = $1)) v
+   WHERE m.id = v.message_id AND m.hidden_for IS DISTINCT FROM v.hidden_for`;
 
 /**
  * Which intros a recipient sees, when one conversation holds several requests between a
@@ -16,12 +24,5 @@ import { canSeeRequestSql } from './request-visibility';
  * whose visibility changed.
  */
 export async function syncIntroVisibility(tx: Tx, a: string, b: string, now: Date): Promise<void> {
-  await tx.manager.query(
-    `UPDATE messages m SET hidden_for = v.hidden_for
-       FROM (SELECT r.message_id, CASE WHEN ${canSeeRequestSql('r', 'r.recipient_id', '$3')} THEN NULL ELSE r.recipient_id END AS hidden_for
-               FROM message_requests r
-              WHERE (r.sender_id = $1 AND r.recipient_id = $2) OR (r.sender_id = $2 AND r.recipient_id = $1)) v
-      WHERE m.id = v.message_id AND m.hidden_for IS DISTINCT FROM v.hidden_for`,
-    [a, b, now],
-  );
+  await prepared(tx.manager, 'requests.sync-intro-visibility', SYNC_INTRO_VISIBILITY, [a, b, now]);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { lockPair } from '../../db/pair-lock';
+import { pipelined } from '../../db/pipeline';
 import { prepared, preparedRow } from '../../db/prepared';
 import { runInTransaction, isUniqueViolation, type Tx } from '../../db/transaction';
 import { AppError, badInput } from '../../graphql/errors';
@@ -13,7 +14,7 @@ import type { MessagesService } from '../messages/messages.service';
 import { EventType, type EventsService } from '../notifications/events.service';
 import { NotificationType } from '../notifications/notification.entity';
 import type { NotificationsService } from '../notifications/notifications.service';
-import { gatherFacts, gatherFactsFor, type PairState, type RecipientHiddenWords } from './send-facts';
+import { factsOf, gatherFactsFor, readFacts, type PairState, type RecipientHiddenWords } from './send-facts';
 import { evaluateEligibility, type DirectMessagePolicy, type Eligibility, type EligibilityInput } from './eligibility';
 import { hiddenReasonFor } from './hidden-reason';
 import { syncIntroVisibility } from './intro-visibility';
@@ -50,27 +51,24 @@ export class RequestSendService {
     try {
       return await runInTransaction(this.dataSource, async (tx) => {
         const now = this.clock.now();
-        // Every send by this account queues here: the rolling daily count is exact even
-        // when one account fires many sends at once.
-        const sender = await preparedRow<{ id: string; birth_date: string; created_at: Date; dm_policy: DirectMessagePolicy }>(
-          tx.manager,
-          'requests.lock-sender',
-          'SELECT id, birth_date, created_at, dm_policy FROM users WHERE id = $1 FOR UPDATE',
-          [senderId],
-        );
+        // One round trip for the three; PostgreSQL runs them in this order. Every send by
+        // this account queues on the first: the rolling daily count is exact even when one
+        // account fires many sends at once. What stands between the two is read under the
+        // pair's lock (accept, delete and blockUser take it too), by a statement that
+        // starts once both locks are held, so it sees whatever committed before. Locking
+        // a pair whose recipient (or sender) does not exist is harmless.
+        const [sender, , [row]] = await pipelined(tx.manager, () => [
+          preparedRow<{ id: string; birth_date: string; created_at: Date; dm_policy: DirectMessagePolicy }>(
+            tx.manager,
+            'requests.lock-sender',
+            'SELECT id, birth_date, created_at, dm_policy FROM users WHERE id = $1 FOR UPDATE',
+            [senderId],
+          ),
+          recipientId && recipientId !== senderId ? lockPair(tx, senderId, recipientId) : null,
+          readFacts(tx.manager, senderId, [recipientId], now, true, clientMessageId),
+        ]);
         if (!sender) throw new AppError('UNAUTHENTICATED', 'Sign in to send messages');
-        // What stands between the two is read under the pair's lock (accept, delete and
-        // blockUser take it too). Locking a pair whose recipient does not exist is harmless.
-        if (recipientId && recipientId !== senderId) await lockPair(tx, senderId, recipientId);
-        const facts = await gatherFacts(
-          tx.manager,
-          this.config.requests.dailyLimit,
-          { id: senderId, birthDate: sender.birth_date, policy: sender.dm_policy },
-          recipientId,
-          now,
-          input.text,
-          clientMessageId,
-        );
+        const facts = factsOf(row, { id: senderId, birthDate: sender.birth_date, policy: sender.dm_policy }, this.config.requests.dailyLimit, now, input.text);
         // A repeat is the answer to the original send, whatever changed since.
         if (facts.repeated) {
           const again = await this.replay(senderId, clientMessageId!, input, tx.manager);
@@ -150,8 +148,8 @@ export class RequestSendService {
       );
     }
     // An earlier request (deleted, withdrawn, aged out) left the pair its conversation.
-    const conversationId = pair.conversationId ?? (await this.conversations.createForPair(tx, senderId, recipientId, now));
-    const intro = await this.messages.appendInTx(tx, { conversationId, senderId, text, clientMessageId: null, now });
+    const conversationId = pair.conversationId ?? randomUUID();
+    const introId = randomUUID();
     const hiddenWordMatch = matchesHiddenWords(text, hiddenWords.phrases, hiddenWords.builtIn);
     const hiddenReason = hiddenReasonFor({ now, senderCreatedAt, newAccountHours: this.config.requests.newAccountHours, text, hiddenWordMatch });
     const hidden = hiddenReason !== null;
@@ -163,7 +161,7 @@ export class RequestSendService {
       senderId,
       recipientId,
       conversationId,
-      messageId: intro.id,
+      messageId: introId,
       text,
       status: StoredRequestStatus.PENDING,
       hidden,
@@ -174,27 +172,36 @@ export class RequestSendService {
       acceptedAt: null,
       deletedAt: silenced ? now : null,
     });
-    await prepared(
-      tx.manager,
-      'requests.insert',
-      `INSERT INTO message_requests (id, sender_id, recipient_id, conversation_id, message_id, text, status, hidden, hidden_reason, client_message_id, created_at, expires_at, deleted_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [request.id, senderId, recipientId, conversationId, intro.id, text, request.status, hidden, hiddenReason, clientMessageId, now, request.expiresAt, request.deletedAt],
-    );
-    // A reused conversation holds earlier intros: only what the recipient may see shows.
-    if (pair.conversationId) await syncIntroVisibility(tx, senderId, recipientId, now);
-    if (!hidden && !silenced) {
-      await this.notifications.notifyInTx(tx, {
-        userId: recipientId,
-        type: NotificationType.MESSAGE_REQUEST_RECEIVED,
-        actorId: senderId,
-        requestId: request.id,
-        conversationId,
-      });
+    const announced = !hidden && !silenced;
+    if (announced) {
       this.events.emit(tx, recipientId, EventType.MESSAGE_REQUEST_RECEIVED, { requestId: request.id });
       // About the conversation: none when the recipient muted it (muted requests count in no badge).
       this.events.emit(tx, recipientId, EventType.INBOX_BADGE_CHANGED, { conversationId });
     }
+    // Every write in one round trip (the ids are made here), in the order each needs.
+    await pipelined(tx.manager, () => [
+      pair.conversationId ? null : this.conversations.createForPair(tx, senderId, recipientId, now, conversationId),
+      this.messages.appendInTx(tx, { conversationId, senderId, text, clientMessageId: null, now }, introId),
+      prepared(
+        tx.manager,
+        'requests.insert',
+        `INSERT INTO message_requests (id, sender_id, recipient_id, conversation_id, message_id, text, status, hidden, hidden_reason, client_message_id, created_at, expires_at, deleted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        [request.id, senderId, recipientId, conversationId, introId, text, request.status, hidden, hiddenReason, clientMessageId, now, request.expiresAt, request.deletedAt],
+      ),
+      // A reused conversation holds earlier intros: only what the recipient may see shows.
+      pair.conversationId ? syncIntroVisibility(tx, senderId, recipientId, now) : null,
+      announced
+        ? this.notifications.notifyInTx(tx, {
+            userId: recipientId,
+            type: NotificationType.MESSAGE_REQUEST_RECEIVED,
+            actorId: senderId,
+            requestId: request.id,
+            conversationId,
+          })
+        : null,
+      announced ? this.events.writeNow(tx) : null,
+    ]);
     return request;
   }
 

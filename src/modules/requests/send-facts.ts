@@ -30,7 +30,7 @@ export interface PairState {
   silenced: boolean;
 }
 
-interface SendFactsRow {
+export interface SendFactsRow {
   recipient_id: string | null;
   recipient_birth_date: string | null;
   recipient_policy: 'EVERYONE' | 'FOLLOWING' | 'NOBODY' | null;
@@ -112,24 +112,10 @@ export interface SendFacts {
 }
 
 /**
- * Everything the rules look at, in one statement (SEND_FACTS), read in the caller's
- * transaction or outside one for the Message button. `recipientId` is null when the
- * argument is not an id at all.
+ * Everything the rules look at about each of `recipientIds` (null: the argument was not an
+ * id at all), in their order, in one statement (SEND_FACTS), read in the caller's
+ * transaction or outside one for the Message buttons.
  */
-export async function gatherFacts(
-  manager: EntityManager,
-  dailyLimit: number,
-  sender: FactsSender,
-  recipientId: string | null,
-  now: Date,
-  text?: string,
-  clientMessageId: string | null = null,
-): Promise<SendFacts> {
-  const [facts] = await gatherFactsFor(manager, dailyLimit, sender, [recipientId], now, text, clientMessageId);
-  return facts;
-}
-
-/** gatherFacts for each of `recipientIds`, in their order, still in one statement. */
 export async function gatherFactsFor(
   manager: EntityManager,
   dailyLimit: number,
@@ -139,36 +125,51 @@ export async function gatherFactsFor(
   text?: string,
   clientMessageId: string | null = null,
 ): Promise<SendFacts[]> {
-  const params = [sender.id, recipientIds, now, new Date(now.getTime() - DAY_MS), clientMessageId, text !== undefined];
-  const { rows } = await prepared<SendFactsRow>(manager, 'requests.send-facts', SEND_FACTS, params);
-  return rows.map((f) => {
-    const pair: PairState = {
-      conversationId: f.conversation_id,
-      openConversationId: f.conversation_status === ConversationStatus.OPEN ? f.conversation_id : null,
-      pendingFromSender: f.pending_from_sender,
-      expiredFromSender: f.expired_from_sender,
-      pendingFromRecipientId: f.pending_from_recipient_id,
-      silenced: f.silenced,
-    };
-    return {
-      pair,
-      repeated: f.repeated,
-      hiddenWords: { phrases: f.recipient_hidden_words ?? [], builtIn: f.recipient_hides_offensive ?? false },
-      input: {
-        now,
-        sender,
-        recipient: f.recipient_id === null ? null : { id: f.recipient_id, birthDate: f.recipient_birth_date!, policy: f.recipient_policy!, verified: f.recipient_verified! },
-        senderBan: f.banned ? { until: f.ban_until } : null,
-        // A follow made across a block counts for no rule (follow-visibility.ts).
-        relationship: relationshipFrom({ aFollowsB: f.a_follows_b, bFollowsA: f.b_follows_a, aBlocksB: f.a_blocks_b, bBlocksA: f.b_blocks_a }),
-        openConversationId: pair.openConversationId,
-        pendingFromSender: pair.pendingFromSender,
-        pendingFromRecipient: pair.pendingFromRecipientId !== null,
-        sentInWindow: f.sent_in_window,
-        oldestInWindowAt: f.oldest_in_window,
-        dailyLimit,
-        text,
-      },
-    };
-  });
+  const rows = await readFacts(manager, sender.id, recipientIds, now, text !== undefined, clientMessageId);
+  return rows.map((row) => factsOf(row, sender, dailyLimit, now, text));
+}
+
+/** SEND_FACTS' rows, one per recipient in `recipientIds`' order; `checksText`: read the recipients' hidden words. */
+export async function readFacts(
+  manager: EntityManager,
+  senderId: string,
+  recipientIds: ReadonlyArray<string | null>,
+  now: Date,
+  checksText: boolean,
+  clientMessageId: string | null,
+): Promise<SendFactsRow[]> {
+  const params = [senderId, recipientIds, now, new Date(now.getTime() - DAY_MS), clientMessageId, checksText];
+  return (await prepared<SendFactsRow>(manager, 'requests.send-facts', SEND_FACTS, params)).rows;
+}
+
+/** One SEND_FACTS row as the rules read it, for `sender` (the row's $1) writing `text`. */
+export function factsOf(f: SendFactsRow, sender: FactsSender, dailyLimit: number, now: Date, text?: string): SendFacts {
+  const pair: PairState = {
+    conversationId: f.conversation_id,
+    openConversationId: f.conversation_status === ConversationStatus.OPEN ? f.conversation_id : null,
+    pendingFromSender: f.pending_from_sender,
+    expiredFromSender: f.expired_from_sender,
+    pendingFromRecipientId: f.pending_from_recipient_id,
+    silenced: f.silenced,
+  };
+  return {
+    pair,
+    repeated: f.repeated,
+    hiddenWords: { phrases: f.recipient_hidden_words ?? [], builtIn: f.recipient_hides_offensive ?? false },
+    input: {
+      now,
+      sender,
+      recipient: f.recipient_id === null ? null : { id: f.recipient_id, birthDate: f.recipient_birth_date!, policy: f.recipient_policy!, verified: f.recipient_verified! },
+      senderBan: f.banned ? { until: f.ban_until } : null,
+      // A follow made across a block counts for no rule (follow-visibility.ts).
+      relationship: relationshipFrom({ aFollowsB: f.a_follows_b, bFollowsA: f.b_follows_a, aBlocksB: f.a_blocks_b, bBlocksA: f.b_blocks_a }),
+      openConversationId: pair.openConversationId,
+      pendingFromSender: pair.pendingFromSender,
+      pendingFromRecipient: pair.pendingFromRecipientId !== null,
+      sentInWindow: f.sent_in_window,
+      oldestInWindowAt: f.oldest_in_window,
+      dailyLimit,
+      text,
+    },
+  };
 }
