@@ -62,6 +62,8 @@ export interface App {
   metrics: Metrics;
   /** Load shedding on event-loop lag (OVERLOAD_LAG_MS). */
   overload: OverloadGuard;
+  /** The HTTP server under both GraphQL transports (tests). */
+  httpServer: http.Server;
   listen(port?: number, host?: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -121,7 +123,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   server.on('clientError', answerClientError);
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: limits.maxWsFrameBytes });
-  wsServer.on('error', (err) => logger.error({ err }, 'websocket server error'));
+  const logServerError = (err: Error) => logger.error({ err }, 'websocket server error');
+  wsServer.on('error', logServerError);
   sources.sockets = () => wsServer.clients.size;
   sources.subscriptions = () => services.events.listenerCount();
   // Introspection off in production on both paths (Apollo adds this rule over HTTP).
@@ -248,6 +251,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     wsServer,
   );
+  // graphql-ws closes every socket with 4500 when the WebSocket server emits 'error', and
+  // the WebSocket server re-emits its HTTP server's: one failed accept (EMFILE when a
+  // connection storm meets the process's file limit) would drop every connected client
+  // for a connection that never opened. Such an error is logged and concerns no open socket.
+  for (const listener of wsServer.listeners('error')) if (listener !== logServerError) wsServer.removeListener('error', listener as (err: Error) => void);
   // A socket error is the client's doing (a frame over maxPayload: ws has already closed
   // it with 1009; a broken frame: 1002). graphql-ws would console.error each one; log it
   // at debug instead so a hostile client cannot flood the logs.
@@ -397,6 +405,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     schema,
     metrics,
     overload,
+    httpServer: server,
     async listen(port = config.port, host = config.host) {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
