@@ -478,6 +478,9 @@ async function repetition(rep: number, seed: SeedInfo, captured: { ops: Record<s
         const big = await storm({ wsUrl: server.wsUrl, base: server.base, users: users(S.storms[1], 17).map((id) => ({ id, token: tok(id) })), query: ops.SUB_IDLE, timeoutMs: 60_000 });
         r.storms[`${label}${S.storms[1]}`] = big.result;
         log(`storm ${label} ${S.storms[1]}: ${JSON.stringify(big.result)}`);
+        // Sockets closed before subscribing: what the server printed says why (a hook that
+        // threw closes with 4500, and graphql-ws prints the error).
+        if (big.result.failed > 0 || big.result.seconds == null) log(`storm ${label} ${S.storms[1]}: the server's last output:\n${server.output().slice(-6000)}`);
         await sleep(1000);
         const after = await server.memory();
         if (before && after) {

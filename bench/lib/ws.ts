@@ -11,7 +11,7 @@ export interface Socket {
   unsubscribes: Array<() => void>;
 }
 
-export function openSocket(wsUrl: string, userId: string, token: string, onClosed?: (code: number) => void): Socket {
+export function openSocket(wsUrl: string, userId: string, token: string, onClosed?: (code: number, reason: string) => void): Socket {
   const s: Socket = { userId, client: null as unknown as Client, connected: false, unsubscribes: [] };
   s.client = createClient({
     url: wsUrl,
@@ -27,7 +27,8 @@ export function openSocket(wsUrl: string, userId: string, token: string, onClose
       },
       closed: (e) => {
         s.connected = false;
-        onClosed?.((e as { code?: number })?.code ?? 0);
+        const event = e as { code?: number; reason?: string } | undefined;
+        onClosed?.(event?.code ?? 0, event?.reason ?? '');
       },
     },
     onNonLazyError: () => undefined,
@@ -100,6 +101,8 @@ export interface StormResult {
   signal: 'metrics' | 'barrier';
   failed: number;
   closeCodes: Record<string, number>;
+  /** The first close reason heard for each code (a 4500's says which hook threw, outside production). */
+  closeReasons: Record<string, string>;
 }
 
 /**
@@ -121,13 +124,15 @@ export async function storm(o: {
   const before = await gauge(o.base, 'graphql_subscriptions_active');
   const signal: StormResult['signal'] = before == null ? 'barrier' : 'metrics';
   const closeCodes: Record<string, number> = {};
+  const closeReasons: Record<string, string> = {};
   let failed = 0;
   const sockets: Socket[] = [];
   const barriers: Array<Promise<unknown>> = [];
   const t0 = nowMs();
   for (const u of o.users) {
-    const s = openSocket(o.wsUrl, u.id, u.token, (code) => {
+    const s = openSocket(o.wsUrl, u.id, u.token, (code, reason) => {
       closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+      closeReasons[code] ??= reason;
     });
     for (const query of queries) {
       subscribe(
@@ -173,6 +178,7 @@ export async function storm(o: {
     signal,
     failed,
     closeCodes,
+    closeReasons,
   };
   if (!doneAt) log(`storm: ${sockets.length} sockets not all subscribed within ${o.timeoutMs} ms`, result);
   return { result, sockets };
