@@ -252,9 +252,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     wsServer,
   );
   // graphql-ws closes every socket with 4500 when the WebSocket server emits 'error', and
-  // the WebSocket server re-emits its HTTP server's: one failed accept (EMFILE when a
-  // connection storm meets the process's file limit) would drop every connected client
-  // for a connection that never opened. Such an error is logged and concerns no open socket.
+  // the WebSocket server re-emits its HTTP server's: one failed accept (ENOBUFS, ENOMEM)
+  // would drop every connected client for a connection that never opened. Such an error
+  // is logged and concerns no open socket. (At the open-files limit libuv closes the
+  // pending connections itself and reports nothing: docs/deployment.md.)
   for (const listener of wsServer.listeners('error')) if (listener !== logServerError) wsServer.removeListener('error', listener as (err: Error) => void);
   // A socket error is the client's doing (a frame over maxPayload: ws has already closed
   // it with 1009; a broken frame: 1002). graphql-ws would console.error each one; log it

@@ -20,9 +20,9 @@ describe('an error on the HTTP server under the sockets', () => {
       });
     expect(await ask()).toEqual({ me: { id: u.id } });
 
-    // What Node's net.Server does when accept() fails, e.g. at the process's file limit
-    // during a connection storm; the WebSocket server re-emits it.
-    t.app.httpServer.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE', syscall: 'accept' }));
+    // What Node's net.Server does when accept() fails with an error libuv reports (out of
+    // buffers or memory); the WebSocket server re-emits it.
+    t.app.httpServer.emit('error', Object.assign(new Error('accept ENOBUFS'), { code: 'ENOBUFS', syscall: 'accept' }));
 
     expect(await ask()).toEqual({ me: { id: u.id } });
     expect(closes).toEqual([]);
