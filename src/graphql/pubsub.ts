@@ -1,6 +1,5 @@
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Revocation } from '../modules/users/session-rules';
@@ -27,7 +26,62 @@ export interface UserEvent {
  * password change, heard by every instance so it drops the token at once (the database
  * stays the truth: sessions.service.ts).
  */
-export type EventBus = PubSub<{ user: [userId: string, event: UserEvent]; sessionRevoked: [revocation: Revocation] }>;
+export interface EventBus extends PubSub<{ user: [userId: string, event: UserEvent]; sessionRevoked: [revocation: Revocation] }> {
+  /**
+   * Calls `onEvent` with each event published to `userId` until the returned function is
+   * called. Unlike `subscribe('user', …)` it adds no stream of its own: the live
+   * subscriptions build their one stream layer on it (events.service.ts), since every
+   * layer costs time on each delivery and memory for each subscriber.
+   */
+  listen(userId: string, onEvent: (event: UserEvent) => void): () => void;
+}
+
+/** What createPubSub and listen() need of an event target: the in-process one below, or Redis's. */
+type TopicTarget = Pick<EventTarget, 'addEventListener' | 'removeEventListener' | 'dispatchEvent'>;
+
+/** The bus over an event target: createPubSub's publish and subscribe, and listen(). */
+export function eventBusOver(target: TopicTarget = localEventTarget()): EventBus {
+  const pubsub = createPubSub({ eventTarget: target }) as EventBus;
+  pubsub.listen = (userId, onEvent) => {
+    const topic = `user:${userId}`;
+    const listener = (event: Event) => onEvent((event as CustomEvent<UserEvent>).detail);
+    target.addEventListener(topic, listener);
+    return () => target.removeEventListener(topic, listener);
+  };
+  return pubsub;
+}
+
+/**
+ * In-process topics: a set of listeners per topic, called in the order they were added.
+ * Node's EventTarget does the same with more work per dispatch on every delivery, and
+ * warns about leaks past 10 listeners of one topic, where an account may have one per
+ * open subscription stream (up to 20 per socket, any number of sockets). Our listeners
+ * do not throw (they queue the event).
+ */
+function localEventTarget(): TopicTarget {
+  type Listener = (event: Event) => void;
+  const topics = new Map<string, Set<Listener>>();
+  return {
+    addEventListener(topic: string, listener: unknown) {
+      if (typeof listener !== 'function') return;
+      let set = topics.get(topic);
+      if (!set) topics.set(topic, (set = new Set()));
+      set.add(listener as Listener);
+    },
+    removeEventListener(topic: string, listener: unknown) {
+      const set = topics.get(topic);
+      if (!set || typeof listener !== 'function') return;
+      set.delete(listener as Listener);
+      if (set.size === 0) topics.delete(topic);
+    },
+    dispatchEvent(event: Event) {
+      const set = topics.get(event.type);
+      // A listener added or removed by another one's call takes effect from the next event.
+      if (set) for (const listener of [...set]) listener(event);
+      return true;
+    },
+  };
+}
 
 export type BusStatus = 'in-process' | 'ready' | 'degraded';
 
@@ -48,13 +102,7 @@ export interface Bus {
  * no offline queue, and clients recover what they missed from `events(after)`.
  */
 export function createBus(redisUrl: string | undefined, logger: Logger): Bus {
-  if (!redisUrl) {
-    // One listener per open subscription stream of an account (up to 20 per socket, any
-    // number of sockets): Node's default of 10 per event would only print false leak warnings.
-    const eventTarget = new EventTarget();
-    setMaxListeners(0, eventTarget);
-    return { pubsub: createPubSub({ eventTarget }), status: () => 'in-process', close: async () => undefined };
-  }
+  if (!redisUrl) return { pubsub: eventBusOver(), status: () => 'in-process', close: async () => undefined };
 
   // Reconnect quickly (at most 1 s apart) so a restarted Redis is used again at once.
   const retryStrategy = (times: number) => Math.min(times * 100, 1000);
@@ -91,7 +139,7 @@ export function createBus(redisUrl: string | undefined, logger: Logger): Bus {
     subscribeClient: safeSubscribe,
   });
   return {
-    pubsub: createPubSub({ eventTarget }),
+    pubsub: eventBusOver(eventTarget),
     status: () => (publishClient.status === 'ready' && subscribeClient.status === 'ready' ? 'ready' : 'degraded'),
     close: async () => {
       publishClient.disconnect();

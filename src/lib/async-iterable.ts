@@ -1,43 +1,85 @@
-import { Repeater } from '@graphql-yoga/subscription';
-
 /** Returned by a transform to drop a value. */
 export const SKIP = Symbol('skip');
 
 export interface StreamHooks {
-  /** When the stream starts being read. */
+  /** When the stream starts (it listens from then on). */
   onStart?: () => void;
-  /** When it ends for any reason (source done, client gone, error). */
+  /** When it ends for any reason (client gone, error). */
   onEnd?: () => void;
 }
 
+/** Stops a listener that `listen` added. */
+type Unlisten = () => void;
+
 /**
- * Maps (and, with SKIP, filters) an async iterable. Unlike an async generator it passes
- * `return()` through at once: a client that unsubscribes while no event is pending must
- * not leave the source iterator — and its pub/sub listener — alive until the next event.
+ * A stream of the values a listener hears, each passed through `fn` (SKIP drops it), in
+ * the order heard; one value is mapped at a time. It listens from the moment it is made
+ * and holds what arrives until it is read. `return()` stops listening at once, also while
+ * a read waits: a client that unsubscribes while no event is pending must not leave its
+ * listener alive until the next event. One object and no promise per value beyond the
+ * read's own: it sits on the path of every live delivery (events.service.ts).
  */
-export function transformAsyncIterable<T, U>(
-  source: AsyncIterable<T>,
+export function listenerStream<T, U>(
+  listen: (onValue: (value: T) => void) => Unlisten,
   fn: (value: T) => U | typeof SKIP | Promise<U | typeof SKIP>,
   hooks: StreamHooks = {},
 ): AsyncIterableIterator<U> {
-  return new Repeater<U>(async (push, stop) => {
-    const iterator = source[Symbol.asyncIterator]();
-    hooks.onStart?.();
-    let done = false;
-    stop.then(() => {
-      done = true;
-      void iterator.return?.();
-    });
-    try {
-      while (!done) {
-        const next = await iterator.next();
-        if (next.done) break;
-        const value = await fn(next.value);
-        if (value !== SKIP) await push(value);
-      }
-    } finally {
-      hooks.onEnd?.();
-      stop();
-    }
+  const held: T[] = [];
+  let reader: ((value: T | typeof ENDED) => void) | null = null;
+  let ended = false;
+  const unlisten = listen((value) => {
+    if (ended) return;
+    if (reader) {
+      const wake = reader;
+      reader = null;
+      wake(value);
+    } else held.push(value);
   });
+  hooks.onStart?.();
+
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    held.length = 0;
+    unlisten();
+    hooks.onEnd?.();
+    const wake = reader;
+    reader = null;
+    wake?.(ENDED);
+  };
+  const done = (): IteratorResult<U> => ({ value: undefined, done: true });
+
+  const stream: AsyncIterableIterator<U> = {
+    async next() {
+      while (!ended) {
+        const value = held.length ? held.shift()! : await new Promise<T | typeof ENDED>((wake) => (reader = wake));
+        if (value === ENDED) break;
+        let mapped: U | typeof SKIP;
+        try {
+          mapped = await fn(value);
+        } catch (err) {
+          end();
+          throw err;
+        }
+        // Ended while mapping: the client is gone, the value goes nowhere.
+        if (ended) break;
+        if (mapped !== SKIP) return { value: mapped, done: false };
+      }
+      return done();
+    },
+    async return() {
+      end();
+      return done();
+    },
+    async throw(err: unknown) {
+      end();
+      throw err;
+    },
+    [Symbol.asyncIterator]() {
+      return stream;
+    },
+  };
+  return stream;
 }
+
+const ENDED = Symbol('ended');

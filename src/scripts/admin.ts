@@ -9,7 +9,7 @@ import { loadConfig } from '../config';
 import { createLogger } from '../lib/logger';
 import { openDatabase } from '../db/database';
 import { createServices } from '../services';
-import { createPubSub } from '@graphql-yoga/subscription';
+import { eventBusOver } from '../graphql/pubsub';
 import { systemClock } from '../lib/clock';
 import { Role } from '../modules/users/user.entity';
 
@@ -25,7 +25,7 @@ async function main(): Promise<number> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const db = await openDatabase(config, logger);
   try {
-    const services = createServices({ dataSource: db.dataSource, config, clock: systemClock, pubsub: createPubSub(), logger });
+    const services = createServices({ dataSource: db.dataSource, config, clock: systemClock, pubsub: eventBusOver(), logger });
     if (command === 'verify') {
       const user = await services.users.byUsername(username);
       if (!user) throw new Error(`No user named ${username}`);

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { SKIP, transformAsyncIterable } from '../../lib/async-iterable';
+import { SKIP, listenerStream } from '../../lib/async-iterable';
 import { prepared } from '../../db/prepared';
 import type { Tx } from '../../db/transaction';
 import type { EventBus, UserEvent } from '../../graphql/pubsub';
@@ -216,8 +216,8 @@ export class EventsService {
 
   /**
    * A live stream of one account's events of the given types, each passed through `map`
-   * (return SKIP to drop one): one stream layer over the pub/sub subscription (it also
-   * observes each delivery), since every layer costs memory and time for each subscriber.
+   * (return SKIP to drop one): one stream layer over the bus's listener (it also observes
+   * each delivery), since every layer costs memory and time for each subscriber.
    */
   subscribe<T = UserEvent>(
     userId: string,
@@ -226,8 +226,8 @@ export class EventsService {
     { counted = true }: { counted?: boolean } = {},
   ): AsyncIterable<T> {
     const wanted = new Set<string>(types);
-    return transformAsyncIterable(
-      this.pubsub.subscribe('user', userId),
+    return listenerStream(
+      (onEvent: (event: UserEvent) => void) => this.pubsub.listen(userId, onEvent),
       (e: UserEvent) => {
         this.onDeliver(e);
         return wanted.has(e.type) ? map(e) : SKIP;
