@@ -12,12 +12,21 @@ export interface StreamHooks {
 type Unlisten = () => void;
 
 /**
+ * Values a stream holds unread before it ends: a subscriber this far behind (a stalled
+ * socket) would otherwise hold memory without bound. Ended, its subscription completes,
+ * and the client catches up from the event log (`events(after:)`) when it subscribes
+ * again. Repeater, which this replaces, allowed as many pending values.
+ */
+export const MAX_HELD = 1024;
+
+/**
  * A stream of the values a listener hears, each passed through `fn` (SKIP drops it), in
  * the order heard; one value is mapped at a time. It listens from the moment it is made
  * and holds what arrives until it is read. `return()` stops listening at once, also while
  * a read waits: a client that unsubscribes while no event is pending must not leave its
  * listener alive until the next event. One object and no promise per value beyond the
- * read's own: it sits on the path of every live delivery (events.service.ts).
+ * read's own: it sits on the path of every live delivery (events.service.ts). Read one
+ * value at a time, as graphql-js does (a read waits for the one before it to return).
  */
 export function listenerStream<T, U>(
   listen: (onValue: (value: T) => void) => Unlisten,
@@ -33,7 +42,8 @@ export function listenerStream<T, U>(
       const wake = reader;
       reader = null;
       wake(value);
-    } else held.push(value);
+    } else if (held.length < MAX_HELD) held.push(value);
+    else end();
   });
   hooks.onStart?.();
 

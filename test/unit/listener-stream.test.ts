@@ -1,4 +1,4 @@
-import { SKIP, listenerStream } from '../../src/lib/async-iterable';
+import { MAX_HELD, SKIP, listenerStream } from '../../src/lib/async-iterable';
 import { eventBusOver, type UserEvent } from '../../src/graphql/pubsub';
 
 /** A listener source the test drives: what the stream heard, and whether it still listens. */
@@ -75,6 +75,18 @@ describe('listenerStream', () => {
     );
     s.emit(1);
     await expect(stream.next()).rejects.toThrow('mapping failed');
+    expect(s.listening()).toBe(false);
+    expect(onEnd).toHaveBeenCalledTimes(1);
+    expect(await stream.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('ends, rather than hold without bound, a subscriber that falls MAX_HELD values behind', async () => {
+    const s = source<number>();
+    const onEnd = jest.fn();
+    const stream = listenerStream(s.listen, (n: number) => n, { onEnd });
+    for (let n = 0; n < MAX_HELD; n++) s.emit(n);
+    expect(s.listening()).toBe(true);
+    s.emit(MAX_HELD);
     expect(s.listening()).toBe(false);
     expect(onEnd).toHaveBeenCalledTimes(1);
     expect(await stream.next()).toEqual({ value: undefined, done: true });
