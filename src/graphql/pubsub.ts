@@ -55,8 +55,9 @@ export function eventBusOver(target: TopicTarget = localEventTarget()): EventBus
  * In-process topics: a set of listeners per topic, called in the order they were added.
  * Node's EventTarget does the same with more work per dispatch on every delivery, and
  * warns about leaks past 10 listeners of one topic, where an account may have one per
- * open subscription stream (up to 20 per socket, any number of sockets). Our listeners
- * do not throw (they queue the event).
+ * open subscription stream (up to 20 per socket, any number of sockets). A listener that
+ * throws does not keep the event from the ones after it; the first error is thrown to the
+ * publisher once all have been called.
  */
 function localEventTarget(): TopicTarget {
   type Listener = (event: Event) => void;
@@ -76,8 +77,19 @@ function localEventTarget(): TopicTarget {
     },
     dispatchEvent(event: Event) {
       const set = topics.get(event.type);
+      if (!set) return true;
+      let failed = false;
+      let first: unknown;
       // A listener added or removed by another one's call takes effect from the next event.
-      if (set) for (const listener of [...set]) listener(event);
+      for (const listener of [...set]) {
+        try {
+          listener(event);
+        } catch (err) {
+          if (!failed) first = err;
+          failed = true;
+        }
+      }
+      if (failed) throw first;
       return true;
     },
   };

@@ -125,6 +125,17 @@ describe('the in-process bus', () => {
     expect(heard).toEqual(['a1:1', 'a2:1', 'a2:2']);
   });
 
+  it("gives an event to an account's other listeners when one throws, and tells the publisher", () => {
+    const bus = eventBusOver();
+    const heard: string[] = [];
+    bus.listen('a', () => {
+      throw new Error('listener failed');
+    });
+    bus.listen('a', (e) => heard.push(e.cursor));
+    expect(() => bus.publish('user', 'a', event('a', '1'))).toThrow('listener failed');
+    expect(heard).toEqual(['1']);
+  });
+
   it('still serves subscribe() (session revocations travel through it)', async () => {
     const bus = eventBusOver();
     const feed = bus.subscribe('sessionRevoked')[Symbol.asyncIterator]();
