@@ -1,7 +1,8 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { plainFields } from '../../graphql/plain-fields';
 
-@ObjectType({ description: 'A message; `sender`, `status` and `seenAt` are resolved per viewer.' })
+@ObjectType({ ...plainFields, description: 'A message; `sender`, `status` and `seenAt` are resolved per viewer.' })
 @Entity('messages')
 @Index('messages_conversation_seq_key', ['conversationId', 'seq'], { unique: true })
 @Index('messages_sender_client_id_key', ['senderId', 'clientMessageId'], {

@@ -380,7 +380,7 @@ export class MessagesService {
    * deliveries read the row. Those two read nothing either when the event carries the
    * message as posted (UserEvent.posted) and is fresh.
    */
-  async forDelivery(event: UserEvent, load: (id: string) => Promise<Message | null>): Promise<Message | null> {
+  forDelivery(event: UserEvent, load: (id: string) => Promise<Message | null>): Message | null | Promise<Message | null> {
     const { messageId } = event.payload as unknown as MessageReceivedPayload;
     const mine = this.justPosted.get(messageId);
     if (mine) return mine;

@@ -1,5 +1,6 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { ConnectionType } from '../../graphql/pagination';
+import { plainFields } from '../../graphql/plain-fields';
 import { User } from '../users/user.entity';
 import { Message } from './message.entity';
 
@@ -28,7 +29,7 @@ export class SendMessageInput {
 
 export const MessageConnection = ConnectionType(Message);
 
-@ObjectType({ description: 'A new message in one of the viewer\'s conversations (also the viewer\'s own, for other devices).' })
+@ObjectType({ ...plainFields, description: 'A new message in one of the viewer\'s conversations (also the viewer\'s own, for other devices).' })
 export class MessageEvent {
   @Field({ description: 'Position in the viewer\'s event log: resume with events(after: cursor).' })
   cursor: string;

@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { plainFields } from '../../graphql/plain-fields';
 
 export enum Role {
   USER = 'USER',
@@ -26,7 +27,7 @@ registerEnumType(DirectMessagePolicy, {
  * An account. Usernames are stored lowercase (the allowed alphabet is lowercase), so the
  * plain unique index makes them unique case-insensitively.
  */
-@ObjectType()
+@ObjectType(plainFields)
 @Entity('users')
 @Index('users_display_name_prefix', { synchronize: false })
 @Index('users_username_prefix', { synchronize: false })
