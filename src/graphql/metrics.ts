@@ -22,7 +22,6 @@ export interface MetricsSources {
 }
 
 export interface Metrics {
-  readonly registry: Registry;
   observeOperation(sample: OperationSample): void;
   /** An event reached a subscriber on this instance `seconds` after it was published. */
   observePublishLag(seconds: number): void;
@@ -37,12 +36,25 @@ const MAX_NAMES = 200;
 const TYPES = new Set(['query', 'mutation', 'subscription']);
 
 /**
+ * How old the process metrics of a scrape may be (prom-client's defaults: CPU, memory, GC,
+ * open files, handles). Three of them cost time in proportion to the open sockets: open
+ * files lists /proc/self/fd, handles and resources list every handle of the process. With
+ * 10,000 sockets open that was 20–40 ms of the event loop per scrape (docs/performance.md),
+ * and /metrics may be open to anyone (METRICS_TOKEN unset): polled in a loop it would stall
+ * every client of the instance. Within this age, scrapes share one collection.
+ */
+export const PROCESS_METRICS_MAX_AGE_MS = 1000;
+
+/**
  * One Registry per app (never prom-client's global one): tests start many apps in one
  * process, and two instances in one process must not share counters.
  */
-export function createMetrics(sources: MetricsSources, options: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(
+  sources: MetricsSources,
+  options: { defaultMetrics?: boolean; processMetricsMaxAgeMs?: number } = {},
+): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  const processMetrics = options.defaultMetrics ? sharedCollection(options.processMetricsMaxAgeMs ?? PROCESS_METRICS_MAX_AGE_MS) : null;
 
   const requests = new Counter({
     name: 'graphql_operations_total',
@@ -103,7 +115,6 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
   };
 
   return {
-    registry,
     contentType: registry.contentType,
     observeOperation({ operation, type, transport, outcome, seconds }) {
       const name = nameLabel(operation);
@@ -121,7 +132,32 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
     observePublishLag(seconds) {
       lag.observe(Math.max(0, seconds));
     },
-    render: () => registry.metrics(),
+    // The app's own series are always read fresh: they are few, and a scrape that waits for
+    // subscriptions to reach a count (an operator, the bench) must see the current one.
+    render: async () => {
+      const [own, processText] = await Promise.all([registry.metrics(), processMetrics?.() ?? '']);
+      return processText ? `${own}\n${processText}` : own;
+    },
+  };
+}
+
+/** prom-client's default metrics in a registry of their own, collected at most once per `maxAgeMs`. */
+function sharedCollection(maxAgeMs: number): () => Promise<string> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let last: { at: number; text: Promise<string> } | null = null;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at >= maxAgeMs) {
+      const text = registry.metrics();
+      const current = { at: now, text };
+      last = current;
+      // A failed collection is not kept: the next scrape tries again.
+      text.catch(() => {
+        if (last === current) last = null;
+      });
+    }
+    return last.text;
   };
 }
 

@@ -1,0 +1,40 @@
+import { createMetrics } from '../../src/graphql/metrics';
+
+/** One sample's value in Prometheus text. */
+const value = (text: string, name: string): string | undefined => new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
+
+function burnCpu(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end);
+}
+
+describe('/metrics rendering', () => {
+  it('collects the process metrics at most once per max age, and the app\'s own series on every scrape', async () => {
+    let sockets = 1;
+    const metrics = createMetrics({ activeSockets: () => sockets, activeSubscriptions: () => 0, eventBus: () => 'in-process' }, { defaultMetrics: true, processMetricsMaxAgeMs: 2000 });
+
+    const first = await metrics.render();
+    expect(value(first, 'graphql_ws_sockets_active')).toBe('1');
+    expect(value(first, 'process_open_fds')).toBeDefined();
+
+    // CPU time advances between the two scrapes; within the max age the second shows the
+    // same collection of the process metrics, and the socket count as it is now.
+    burnCpu(30);
+    sockets = 2;
+    const second = await metrics.render();
+    expect(value(second, 'graphql_ws_sockets_active')).toBe('2');
+    expect(value(second, 'process_cpu_seconds_total')).toBe(value(first, 'process_cpu_seconds_total'));
+
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const third = await metrics.render();
+    expect(Number(value(third, 'process_cpu_seconds_total'))).toBeGreaterThan(Number(value(first, 'process_cpu_seconds_total')));
+  });
+
+  it('renders each metric family once, in Prometheus text', async () => {
+    const metrics = createMetrics({ activeSockets: () => 0, activeSubscriptions: () => 0, eventBus: () => 'in-process' }, { defaultMetrics: true });
+    const text = await metrics.render();
+    const families = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
+    expect(new Set(families).size).toBe(families.length);
+    expect(families).toEqual(expect.arrayContaining(['graphql_operations_total', 'process_cpu_seconds_total', 'nodejs_active_handles_total']));
+  });
+});
