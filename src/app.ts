@@ -410,7 +410,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     async listen(port = config.port, host = config.host) {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => resolve());
+        // Node's default backlog (511) overflowed when 10,000 clients reconnected at once:
+        // each dropped SYN costs its client a retransmit, 1 s and then doubling
+        // (docs/deployment.md, "Reconnect storms").
+        server.listen({ port, host, backlog: config.listenBacklog }, () => resolve());
       });
       const address = server.address() as AddressInfo;
       const shownHost = host === '0.0.0.0' ? 'localhost' : host;

@@ -4,6 +4,7 @@ describe('loadConfig', () => {
   it('applies the spec defaults', () => {
     const c = loadConfig({ JWT_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://u@h/db' });
     expect(c.port).toBe(4000);
+    expect(c.listenBacklog).toBe(4096);
     expect(c.requests).toEqual({ dailyLimit: 20, ttlDays: 30, newAccountHours: 72 });
     expect(c.moderation.reportBanThreshold).toBe(5);
     expect(c.limits).toMatchObject({ maxBodyBytes: 100 * 1024, maxWsFrameBytes: 64 * 1024, maxDepth: 10, maxAliases: 15, maxTokens: 1000, maxSubscriptionsPerSocket: 20, wsInitTimeoutMs: 3000 });
