@@ -39,7 +39,7 @@ const TYPES = new Set(['query', 'mutation', 'subscription']);
  * How old the process metrics of a scrape may be (prom-client's defaults: CPU, memory, GC,
  * open files, handles). Three of them cost time in proportion to the open sockets: open
  * files lists /proc/self/fd, handles and resources list every handle of the process. With
- * 10,000 sockets open that was 20–40 ms of the event loop per scrape (docs/performance.md),
+ * 10,000 sockets open that was 10–20 ms of the event loop per scrape (docs/performance.md),
  * and /metrics may be open to anyone (METRICS_TOKEN unset): polled in a loop it would stall
  * every client of the instance. Within this age, scrapes share one collection.
  */
