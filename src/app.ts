@@ -90,7 +90,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const sources = { sockets: () => 0, subscriptions: () => 0, bus: (): BusStatus => 'in-process' };
   const metrics = createMetrics(
     { activeSockets: () => sources.sockets(), activeSubscriptions: () => sources.subscriptions(), eventBus: () => sources.bus() },
-    { defaultMetrics: config.env !== 'test' },
+    { defaultMetrics: config.env !== 'test', clock },
   );
   const bus = createBus(config.redisUrl, logger);
   sources.bus = () => bus.status();

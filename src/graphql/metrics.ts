@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { systemClock, type Clock } from '../lib/clock';
 
 export type Transport = 'http' | 'ws';
 /** ok: answered without errors; error: executed with errors; refused: stopped before execution. */
@@ -49,12 +50,9 @@ export const PROCESS_METRICS_MAX_AGE_MS = 1000;
  * One Registry per app (never prom-client's global one): tests start many apps in one
  * process, and two instances in one process must not share counters.
  */
-export function createMetrics(
-  sources: MetricsSources,
-  options: { defaultMetrics?: boolean; processMetricsMaxAgeMs?: number } = {},
-): Metrics {
+export function createMetrics(sources: MetricsSources, options: { defaultMetrics?: boolean; clock?: Clock } = {}): Metrics {
   const registry = new Registry();
-  const processMetrics = options.defaultMetrics ? sharedCollection(options.processMetricsMaxAgeMs ?? PROCESS_METRICS_MAX_AGE_MS) : null;
+  const processMetrics = options.defaultMetrics ? sharedCollection(options.clock ?? systemClock) : null;
 
   const requests = new Counter({
     name: 'graphql_operations_total',
@@ -141,14 +139,14 @@ export function createMetrics(
   };
 }
 
-/** prom-client's default metrics in a registry of their own, collected at most once per `maxAgeMs`. */
-function sharedCollection(maxAgeMs: number): () => Promise<string> {
+/** prom-client's default metrics in a registry of their own, collected at most once per PROCESS_METRICS_MAX_AGE_MS. */
+function sharedCollection(clock: Clock): () => Promise<string> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let last: { at: number; text: Promise<string> } | null = null;
   return () => {
-    const now = Date.now();
-    if (!last || now - last.at >= maxAgeMs) {
+    const now = clock.now().getTime();
+    if (!last || now - last.at >= PROCESS_METRICS_MAX_AGE_MS) {
       const text = registry.metrics();
       const current = { at: now, text };
       last = current;

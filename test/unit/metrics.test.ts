@@ -1,4 +1,5 @@
-import { createMetrics } from '../../src/graphql/metrics';
+import { createMetrics, PROCESS_METRICS_MAX_AGE_MS } from '../../src/graphql/metrics';
+import { AdjustableClock } from '../../src/lib/clock';
 
 /** One sample's value in Prometheus text. */
 const value = (text: string, name: string): string | undefined => new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
@@ -11,7 +12,10 @@ function burnCpu(ms: number): void {
 describe('/metrics rendering', () => {
   it('collects the process metrics at most once per max age, and the app\'s own series on every scrape', async () => {
     let sockets = 1;
-    const metrics = createMetrics({ activeSockets: () => sockets, activeSubscriptions: () => 0, eventBus: () => 'in-process' }, { defaultMetrics: true, processMetricsMaxAgeMs: 2000 });
+    // Set at each step; between steps it moves only by the milliseconds a render takes.
+    const clock = new AdjustableClock();
+    const start = clock.now();
+    const metrics = createMetrics({ activeSockets: () => sockets, activeSubscriptions: () => 0, eventBus: () => 'in-process' }, { defaultMetrics: true, clock });
 
     const first = await metrics.render();
     expect(value(first, 'graphql_ws_sockets_active')).toBe('1');
@@ -21,11 +25,12 @@ describe('/metrics rendering', () => {
     // same collection of the process metrics, and the socket count as it is now.
     burnCpu(30);
     sockets = 2;
+    clock.set(new Date(start.getTime() + PROCESS_METRICS_MAX_AGE_MS / 2));
     const second = await metrics.render();
     expect(value(second, 'graphql_ws_sockets_active')).toBe('2');
     expect(value(second, 'process_cpu_seconds_total')).toBe(value(first, 'process_cpu_seconds_total'));
 
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    clock.set(new Date(start.getTime() + 2 * PROCESS_METRICS_MAX_AGE_MS));
     const third = await metrics.render();
     expect(Number(value(third, 'process_cpu_seconds_total'))).toBeGreaterThan(Number(value(first, 'process_cpu_seconds_total')));
   });
