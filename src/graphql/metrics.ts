@@ -146,7 +146,8 @@ function sharedCollection(clock: Clock): () => Promise<string> {
   let last: { at: number; text: Promise<string> } | null = null;
   return () => {
     const now = clock.now().getTime();
-    if (!last || now - last.at >= PROCESS_METRICS_MAX_AGE_MS) {
+    // A clock stepped back (NTP) counts as expired, or the metrics would freeze until it caught up.
+    if (!last || now - last.at >= PROCESS_METRICS_MAX_AGE_MS || now < last.at) {
       const text = registry.metrics();
       const current = { at: now, text };
       last = current;

@@ -33,6 +33,12 @@ describe('/metrics rendering', () => {
     clock.set(new Date(start.getTime() + 2 * PROCESS_METRICS_MAX_AGE_MS));
     const third = await metrics.render();
     expect(Number(value(third, 'process_cpu_seconds_total'))).toBeGreaterThan(Number(value(first, 'process_cpu_seconds_total')));
+
+    // A clock stepped back does not freeze them.
+    burnCpu(30);
+    clock.set(start);
+    const fourth = await metrics.render();
+    expect(Number(value(fourth, 'process_cpu_seconds_total'))).toBeGreaterThan(Number(value(third, 'process_cpu_seconds_total')));
   });
 
   it('renders each metric family once, in Prometheus text', async () => {
