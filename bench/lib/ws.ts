@@ -1,79 +1,132 @@
-import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { log, nowMs, sleep } from './common';
 import { BARRIER } from './operations';
 
+/**
+ * The load generator's side of the graphql-transport-ws protocol, on a bare `ws` socket.
+ *
+ * Why not graphql-ws's own client: the load generator shares the machine's cores with the
+ * server and PostgreSQL, and at 5000 msg/s offered graphql-ws's client spent a fifth of its
+ * busy time validating frames, making UUIDs and fanning events out, which is CPU taken from
+ * the server being measured and event-loop lag added to every latency it records. This
+ * speaks the same protocol (connection_init with the token, subscribe, next / error /
+ * complete, ping → pong) with a counter for ids and one lookup per frame. The tests, and
+ * the bench's statement capture, use graphql-ws's client as a real app does.
+ */
+interface Sink {
+  next(payload: { data?: Record<string, unknown> | null; errors?: unknown }): void;
+  error(e: unknown): void;
+  complete(): void;
+}
+
 export interface Socket {
   userId: string;
-  client: Client;
   connected: boolean;
   /** Disposers of the subscriptions opened on this socket. */
   unsubscribes: Array<() => void>;
+  ws: WebSocket;
+  sinks: Map<string, Sink>;
+  /** Frames written once the server acknowledges the connection. */
+  pending: string[];
+  nextId: number;
+  closed: boolean;
 }
 
 export function openSocket(wsUrl: string, userId: string, token: string, onClosed?: (code: number, reason: string) => void): Socket {
-  const s: Socket = { userId, client: null as unknown as Client, connected: false, unsubscribes: [] };
-  s.client = createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    lazy: false,
-    retryAttempts: 0,
-    keepAlive: 0,
-    shouldRetry: () => false,
-    on: {
-      connected: () => {
+  const ws = new WebSocket(wsUrl, 'graphql-transport-ws', { perMessageDeflate: false, skipUTF8Validation: true });
+  const s: Socket = { userId, connected: false, unsubscribes: [], ws, sinks: new Map(), pending: [], nextId: 1, closed: false };
+  ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+  ws.on('message', (raw: Buffer) => {
+    const m = JSON.parse(raw.toString()) as { type: string; id?: string; payload?: unknown };
+    const sink = m.id === undefined ? undefined : s.sinks.get(m.id);
+    switch (m.type) {
+      case 'next':
+        sink?.next(m.payload as Parameters<Sink['next']>[0]);
+        break;
+      case 'error':
+        s.sinks.delete(m.id!);
+        sink?.error(m.payload);
+        break;
+      case 'complete':
+        s.sinks.delete(m.id!);
+        sink?.complete();
+        break;
+      case 'connection_ack':
         s.connected = true;
-      },
-      closed: (e) => {
-        s.connected = false;
-        const event = e as { code?: number; reason?: string } | undefined;
-        onClosed?.(event?.code ?? 0, event?.reason ?? '');
-      },
-    },
-    onNonLazyError: () => undefined,
+        for (const frame of s.pending) ws.send(frame);
+        s.pending = [];
+        break;
+      case 'ping':
+        ws.send('{"type":"pong"}');
+        break;
+    }
+  });
+  // A socket that fails before its handshake emits 'error' then 'close' (1006): the close reports it.
+  ws.on('error', () => undefined);
+  ws.on('close', (code: number, reason: Buffer) => {
+    s.connected = false;
+    s.closed = true;
+    const sinks = [...s.sinks.values()];
+    s.sinks.clear();
+    for (const sink of sinks) sink.error({ code, reason: reason.toString() });
+    onClosed?.(code, reason.toString());
   });
   return s;
 }
 
+/** Sends a subscribe frame (held until the connection is acknowledged); returns its id. */
+function start(s: Socket, payload: { query: string; variables?: Record<string, unknown> }, sink: Sink): string | null {
+  if (s.closed) {
+    sink.error({ code: 1006, reason: 'socket closed' });
+    return null;
+  }
+  const id = String(s.nextId++);
+  s.sinks.set(id, sink);
+  const frame = JSON.stringify({ id, type: 'subscribe', payload });
+  if (s.connected) s.ws.send(frame);
+  else s.pending.push(frame);
+  return id;
+}
+
 export function subscribe(s: Socket, query: string, onData: (data: Record<string, unknown>) => void, onError?: (e: unknown) => void): void {
-  const dispose = s.client.subscribe(
-    { query },
-    {
-      next: (v) => {
-        if (v.errors) onError?.(v.errors);
-        else if (v.data) onData(v.data as Record<string, unknown>);
-      },
-      error: (e) => onError?.(e),
-      complete: () => undefined,
+  const id = start(s, { query }, {
+    next: (v) => {
+      if (v.errors) onError?.(v.errors);
+      else if (v.data) onData(v.data);
     },
-  );
-  s.unsubscribes.push(dispose);
+    error: (e) => onError?.(e),
+    complete: () => undefined,
+  });
+  s.unsubscribes.push(() => {
+    if (id === null || !s.sinks.delete(id) || !s.connected) return;
+    s.ws.send(JSON.stringify({ id, type: 'complete' }));
+  });
 }
 
 /** One query or mutation over the socket; resolves with its result. */
 export function execute(s: Socket, query: string, variables?: Record<string, unknown>): Promise<{ data?: Record<string, unknown> | null; errors?: unknown }> {
   return new Promise((resolve) => {
     let result: { data?: Record<string, unknown> | null; errors?: unknown } = {};
-    s.client.subscribe(
-      { query, variables },
-      {
-        next: (v) => {
-          result = v as typeof result;
-        },
-        error: (e) => resolve({ errors: e }),
-        complete: () => resolve(result),
+    start(s, { query, variables }, {
+      next: (v) => {
+        result = v;
       },
-    );
+      error: (e) => resolve({ errors: e }),
+      complete: () => resolve(result),
+    });
   });
 }
 
 export async function closeSockets(sockets: Socket[]): Promise<void> {
   await Promise.all(
-    sockets.map(async (s) => {
+    sockets.map((s) => {
       for (const u of s.unsubscribes) u();
-      // A socket the server already reset rejects its dispose: it is closed either way.
-      await Promise.resolve(s.client.dispose()).catch(() => undefined);
+      if (s.closed) return undefined;
+      return new Promise<void>((resolve) => {
+        s.ws.once('close', () => resolve());
+        // Closing a socket still in its handshake aborts it: 'close' follows either way.
+        s.ws.close(1000);
+      });
     }),
   );
 }
