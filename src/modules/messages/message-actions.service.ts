@@ -9,7 +9,7 @@ import { isUuid } from '../../lib/ids';
 import { ConversationsService } from '../conversations/conversations.service';
 import { ConversationStatus } from '../conversations/conversation.entity';
 import { activeBanJoinSql } from '../moderation/bans.service';
-import { EventType, type EventsService } from '../notifications/events.service';
+import { EventType, inConversation, type EventsService } from '../notifications/events.service';
 import type { EventVisibility } from '../notifications/event-visibility';
 import { Message } from './message.entity';
 import { evaluateMessageAction, type MessageAction, type MessageActionLimits } from './message-action-rules';
@@ -197,10 +197,8 @@ export class MessageActionsService {
    * applies (EventVisibility): not across a block either way, as messageReceived.
    */
   live(viewerId: string, type: MessageActionEvent, conversationId?: string | null): AsyncIterable<UserEvent> {
-    return this.deps.events.subscribe(viewerId, [type], async (event: UserEvent) => {
-      const p = event.payload as Partial<MessageActionPayload>;
-      if (!p.conversationId || (conversationId != null && p.conversationId !== conversationId)) return SKIP;
-      return (await this.deps.visibility.allows(viewerId, event)) ? event : SKIP;
+    return this.deps.events.subscribe(viewerId, [type], async (event: UserEvent) => ((await this.deps.visibility.allows(viewerId, event)) ? event : SKIP), {
+      where: inConversation(conversationId),
     });
   }
 

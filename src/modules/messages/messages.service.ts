@@ -11,7 +11,7 @@ import type { UserEvent } from '../../graphql/pubsub';
 import { INVALID_CLIENT_MESSAGE_ID, isUuid, isValidClientMessageId } from '../../lib/ids';
 import { Conversation, ConversationStatus } from '../conversations/conversation.entity';
 import { ConversationsService } from '../conversations/conversations.service';
-import { EventType, type EventsService, type InlineEvents } from '../notifications/events.service';
+import { EventType, inConversation, type EventsService, type InlineEvents } from '../notifications/events.service';
 import type { EventVisibility } from '../notifications/event-visibility';
 import { activeBanJoinSql } from '../moderation/bans.service';
 import type { RelationshipsService } from '../relationships/relationships.service';
@@ -408,14 +408,17 @@ export class MessagesService {
    * conversation's participants never change.
    */
   live(viewerId: string, type: EventType.MESSAGE_RECEIVED | EventType.MESSAGE_SEEN, conversationId?: string | null): AsyncIterable<UserEvent> {
-    return this.deps.events.subscribe(viewerId, [type], async (event: UserEvent) => {
-      const p = event.payload as Partial<MessageReceivedPayload & MessageSeenPayload>;
-      if (!p.conversationId || (conversationId != null && p.conversationId !== conversationId)) return SKIP;
-      // A send decided the same rule (no block either way) as it committed, once for both
-      // participants: its delivery runs no query (a block after that commit is after the message).
-      if (event.type === EventType.MESSAGE_RECEIVED && event.posted) return event;
-      return (await this.deps.visibility.allows(viewerId, event)) ? event : SKIP;
-    });
+    return this.deps.events.subscribe(
+      viewerId,
+      [type],
+      async (event: UserEvent) => {
+        // A send decided the same rule (no block either way) as it committed, once for both
+        // participants: its delivery runs no query (a block after that commit is after the message).
+        if (event.type === EventType.MESSAGE_RECEIVED && event.posted) return event;
+        return (await this.deps.visibility.allows(viewerId, event)) ? event : SKIP;
+      },
+      { where: inConversation(conversationId) },
+    );
   }
 
   /**

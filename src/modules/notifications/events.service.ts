@@ -218,19 +218,27 @@ export class EventsService {
    * A live stream of one account's events of the given types, each passed through `map`
    * (return SKIP to drop one): one stream layer over the bus's listener (it also observes
    * each delivery), since every layer costs memory and time for each subscriber.
+   *
+   * The types, and `where` (a synchronous test of the event alone, such as its
+   * conversation), are applied as the listener hears an event, before the stream holds it:
+   * a stalled socket's bound (MAX_HELD) then counts only what this subscription would
+   * send, so traffic in the account's other conversations cannot end it.
    */
   subscribe<T = UserEvent>(
     userId: string,
     types: EventType[],
     map: (event: UserEvent) => T | typeof SKIP | Promise<T | typeof SKIP> = (e) => e as unknown as T,
-    { counted = true }: { counted?: boolean } = {},
+    { counted = true, where }: { counted?: boolean; where?: (event: UserEvent) => boolean } = {},
   ): AsyncIterable<T> {
     const wanted = new Set<string>(types);
     return listenerStream(
-      (onEvent: (event: UserEvent) => void) => this.pubsub.listen(userId, onEvent),
+      (onEvent: (event: UserEvent) => void) =>
+        this.pubsub.listen(userId, (e) => {
+          if (wanted.has(e.type) && (where === undefined || where(e))) onEvent(e);
+        }),
       (e: UserEvent) => {
         this.onDeliver(e);
-        return wanted.has(e.type) ? map(e) : SKIP;
+        return map(e);
       },
       // A feed shared by several subscription streams (BadgeFeed) counts those instead.
       counted ? { onStart: () => this.listeners++, onEnd: () => this.listeners-- } : {},
@@ -275,6 +283,14 @@ export class EventsService {
     const res = await this.dataSource.query('DELETE FROM events WHERE created_at < $1', [cutoff]);
     return Array.isArray(res) ? (res[1] as number) : 0;
   }
+}
+
+/** subscribe()'s `where` for one conversation's events (any conversation's when none is given); an event of no conversation never passes. */
+export function inConversation(conversationId?: string | null): (event: UserEvent) => boolean {
+  return (event) => {
+    const id = (event.payload as { conversationId?: unknown }).conversationId;
+    return typeof id === 'string' && (conversationId == null || id === conversationId);
+  };
 }
 
 /** Accounts in id order, each account's events in emit order: two transactions never take counter-row locks in a cycle. */
