@@ -95,6 +95,42 @@ export async function openWindow(o: { serverPid?: number; base?: string; dbUrl?:
   };
 }
 
+/**
+ * The tables a chat send writes (send-batch.ts). conversation_members' updates are never
+ * HOT (activity_at is a key of the inbox index), so each message leaves two dead versions
+ * there that only a vacuum removes.
+ */
+const CHAT_TABLES = ['conversation_members', 'conversations', 'event_counters', 'rate_limits', 'messages', 'events'];
+
+export interface VacuumCost {
+  ms: number;
+  /** All postgres processes' CPU while it ran (ms). */
+  postgresCpuMs: number;
+  /** Dead rows in those tables when it started. */
+  deadRows: number | null;
+}
+
+/**
+ * VACUUM of the chat's tables, as autovacuum would do in production (these machines' shared
+ * PostgreSQL runs with autovacuum off for the test suites). Before a chat window, so that it
+ * does not carry what earlier workloads left; after it, so that what vacuuming its own
+ * garbage costs is measured and charged to it (docs/decisions.md).
+ */
+export async function vacuumChatTables(url: string): Promise<VacuumCost | null> {
+  try {
+    return await withClient(url, async (c) => {
+      const dead = (await c.query(`SELECT sum(n_dead_tup)::bigint AS n FROM pg_stat_user_tables WHERE relname = ANY($1)`, [CHAT_TABLES])).rows[0].n;
+      const t0 = Date.now();
+      const p0 = postgresCpuMs();
+      await c.query(`VACUUM (ANALYZE false) ${CHAT_TABLES.join(', ')}`);
+      const p1 = postgresCpuMs();
+      return { ms: Date.now() - t0, postgresCpuMs: Math.max(0, p1 - p0), deadRows: dead == null ? null : Number(dead) };
+    });
+  } catch {
+    return null;
+  }
+}
+
 /** Cumulative counters; PostgreSQL 17 moved the checkpointer's into pg_stat_checkpointer. */
 async function pgSample(url: string): Promise<PgSample | null> {
   try {

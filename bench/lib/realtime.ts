@@ -2,7 +2,7 @@ import { Latencies, log, nowMs, round, sleep, withClient } from './common';
 import { cpuWindow, type CpuWindow } from './procs';
 import { HttpPoster } from './http-load';
 import { ChatLedger, type Ack, type IntegrityCheck } from './chat-checks';
-import { openWindow, type WindowCost } from './chat-window';
+import { openWindow, vacuumChatTables, type VacuumCost, type WindowCost } from './chat-window';
 import { MARK_SEEN, SEND_MESSAGE, SUB_INBOX_BADGE, SUB_MESSAGE_RECEIVED, SUB_MESSAGE_SEEN, body } from './operations';
 import { execute, storm, type Socket, type StormResult } from './ws';
 
@@ -86,8 +86,13 @@ export interface OpenLoopResult {
   durableRate?: number | null;
   /** The chat window, from the first send until everything is acknowledged and delivered (or the drain ends). */
   window?: WindowCost;
-  /** window per message sent: CPU (ms) and WAL (bytes, full-page images). */
-  perMessage?: { serverMs: number | null; postgresMs: number | null; walBytes: number | null; walFpi: number | null };
+  /**
+   * window per message sent: CPU (ms) and WAL (bytes, full-page images); vacuumMs is
+   * PostgreSQL's CPU for the vacuum of the window's own garbage, after it (vacuum.after).
+   */
+  perMessage?: { serverMs: number | null; postgresMs: number | null; vacuumMs?: number | null; walBytes: number | null; walFpi: number | null };
+  /** The chat tables' vacuum before the window (what earlier workloads left) and after it (this run's). */
+  vacuum?: { before: VacuumCost | null; after: VacuumCost | null };
   integrity?: IntegrityCheck;
   /** inboxBadgeChanged updates the receivers got during the window (chat+badge). */
   badgeUpdates?: number;
@@ -306,6 +311,7 @@ export async function chatRun(o: {
   const senderOf = new Map<number, string>();
   let badgeUpdates = 0;
   let counting = false;
+  const vacuumBefore = o.dbUrl ? await vacuumChatTables(o.dbUrl) : null;
   const ledger = o.dbUrl ? await ChatLedger.open(o.dbUrl, o.pairs.flatMap((p) => [p.a, p.b]), o.pairs.map((p) => p.conversationId)) : null;
   try {
     const { result, acks } = await openLoop({
@@ -372,6 +378,15 @@ export async function chatRun(o: {
           `${i.conversations.checked} conversations (${i.conversations.messages} messages, ${i.conversations.bad} not contiguous), ` +
           `${i.clientMessageIds.exactlyOnce}/${i.clientMessageIds.acked} clientMessageIds exactly once${i.error ? `; check error: ${i.error}` : ''}` +
           `${i.ok ? '' : `; ${[...i.accounts.samples, ...i.conversations.samples, ...i.clientMessageIds.samples].join('; ')}`}`,
+      );
+    }
+    if (o.dbUrl) {
+      const after = await vacuumChatTables(o.dbUrl);
+      result.vacuum = { before: vacuumBefore, after };
+      if (result.perMessage) result.perMessage.vacuumMs = after && result.sent ? round(after.postgresCpuMs / result.sent, 3) : null;
+      log(
+        `${o.label}: vacuum before the window ${vacuumBefore ? `${vacuumBefore.ms} ms (${vacuumBefore.deadRows} dead rows)` : 'failed'}, ` +
+          `after it ${after ? `${after.ms} ms (${after.deadRows} dead rows), pg ${result.perMessage?.vacuumMs} ms/msg` : 'failed'}`,
       );
     }
     if (w) {

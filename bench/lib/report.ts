@@ -136,6 +136,9 @@ export function buildReport(inp: Input): { json: unknown; markdown: string } {
       durableRate: med(rs.map((x) => x.durableRate)),
       serverMsPerMsg: med(rs.map((x) => x.perMessage?.serverMs)),
       postgresMsPerMsg: med(rs.map((x) => x.perMessage?.postgresMs)),
+      // The window's PostgreSQL CPU and the vacuum of its own garbage, per repetition, then the median.
+      postgresWithVacuumMsPerMsg: med(rs.map((x) => (x.perMessage?.postgresMs == null || x.perMessage.vacuumMs == null ? null : x.perMessage.postgresMs + x.perMessage.vacuumMs))),
+      vacuumMsPerMsg: med(rs.map((x) => x.perMessage?.vacuumMs)),
       walBytesPerMsg: med(rs.map((x) => x.perMessage?.walBytes)),
       walFpiPerMsg: med(rs.map((x) => x.perMessage?.walFpi)),
       badgePerMsg: med(rs.map((x) => (x.badgeUpdates != null && x.acked ? x.badgeUpdates / x.acked : null))),
@@ -281,10 +284,14 @@ export function buildReport(inp: Input): { json: unknown; markdown: string } {
     if (!c || c.serverMsPerMsg == null) continue;
     // A run whose sends failed did not do a message's work: its CPU per message proves nothing.
     const clean = c.failed === 0;
+    // The issue's budget is the CPU inside the window; the vacuum of the window's own garbage
+    // (after it, as autovacuum would) is reported beside it, not hidden (docs/decisions.md).
     const ok = clean && c.serverMsPerMsg <= 0.8 && c.postgresMsPerMsg != null && c.postgresMsPerMsg <= 0.5;
     targets.push({
       target: `CPU per message, chat${c.badge ? ' + inboxBadgeChanged' : ''} at 1000 msg/s over graphql-ws: server ≤ 0.8 ms, PostgreSQL ≤ 0.5 ms`,
-      measured: `server ${fmt(c.serverMsPerMsg, 3)} ms, PostgreSQL ${fmt(c.postgresMsPerMsg, 3)} ms (all of the machine's postgres processes, others' included)`,
+      measured:
+        `server ${fmt(c.serverMsPerMsg, 3)} ms, PostgreSQL ${fmt(c.postgresMsPerMsg, 3)} ms (all of the machine's postgres processes, others' included); ` +
+        `vacuuming the window's garbage after it: ${fmt(c.vacuumMsPerMsg, 3)} ms more (window + vacuum ${fmt(c.postgresWithVacuumMsPerMsg, 3)} ms)`,
       met: ok,
       note: ok ? '' : [clean ? '' : `${c.failed} sends failed`, c.serverMsPerMsg > 0.8 ? `server ×${fmt(c.serverMsPerMsg / 0.8, 2)}` : '', c.postgresMsPerMsg != null && c.postgresMsPerMsg > 0.5 ? `PostgreSQL ×${fmt(c.postgresMsPerMsg / 0.5, 2)}` : ''].filter(Boolean).join(', '),
     });
@@ -454,6 +461,8 @@ type ChatRow = {
   failureCodes: Record<string, number>;
   serverMsPerMsg: number | null;
   postgresMsPerMsg: number | null;
+  postgresWithVacuumMsPerMsg: number | null;
+  vacuumMsPerMsg: number | null;
   walBytesPerMsg: number | null;
   walFpiPerMsg: number | null;
   badgePerMsg: number | null;
@@ -471,12 +480,13 @@ function chatProofSection(L: string[], rows: ChatRow[], drainMs: number): void {
   L.push('');
   L.push(
     `Each chat run's window goes from the first send until every acknowledgement and delivery is in (at most the ${drainMs / 1000} s drain). ` +
-      'CPU per message is the server process\'s and all postgres processes\' utime + stime over the window divided by messages sent; WAL and checkpoints are the whole server\'s. ' +
+      'CPU per message is the server process\'s and all postgres processes\' utime + stime over the window divided by messages sent; ' +
+      'before each of our windows the bench vacuums the chat\'s tables (what earlier workloads left: autovacuum is off on these machines), and after it again, reporting that vacuum\'s PostgreSQL CPU per message of the window (+ vacuum). WAL and checkpoints are the whole server\'s. ' +
       'Checkpoints, backend buffer writes and GC pauses are listed per repetition (a · b · c), the rest are medians. ' +
         'A requested checkpoint comes from WAL volume or was forced (CHECKPOINT, DROP DATABASE or CREATE DATABASE … FILE_COPY by anyone on the server: a test suite dropping its databases).',
   );
   L.push('');
-  L.push('| run | invariants | sent/s | durable msg/s | failed: internal / shed / other | ack p99 (ms) | CPU/msg server / pg (ms) | WAL/msg (bytes, FPI) | checkpoints, buffers written | backend writes | GC pauses: count, ms (> 10 ms) | badge updates/msg |');
+  L.push('| run | invariants | sent/s | durable msg/s | failed: internal / shed / other | ack p99 (ms) | CPU/msg server / pg + vacuum (ms) | WAL/msg (bytes, FPI) | checkpoints, buffers written | backend writes | GC pauses: count, ms (> 10 ms) | badge updates/msg |');
   L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of rows) {
     const checked = c.integrity.filter((x) => x.i);
@@ -485,7 +495,7 @@ function chatProofSection(L: string[], rows: ChatRow[], drainMs: number): void {
     const w = c.windows;
     L.push(
       `| ${c.label} ${c.via === 'ws' ? 'graphql-ws' : 'HTTP'} ${c.rate}/s | ${proof} | ${fmt(c.achieved, 0)} | ${fmt(c.durableRate, 0)} | ${c.failures.internal} / ${c.failures.shed} / ${c.failures.other} | ${fmt(c.ackP99, 1)} | ` +
-        `${fmt(c.serverMsPerMsg, 3)} / ${fmt(c.postgresMsPerMsg, 3)} | ${fmt(c.walBytesPerMsg, 0)}, ${fmt(c.walFpiPerMsg, 2)} | ` +
+        `${fmt(c.serverMsPerMsg, 3)} / ${fmt(c.postgresMsPerMsg, 3)}${c.vacuumMsPerMsg == null ? '' : ` + ${fmt(c.vacuumMsPerMsg, 3)}`} | ${fmt(c.walBytesPerMsg, 0)}, ${fmt(c.walFpiPerMsg, 2)} | ` +
         `${list(w.map((x) => (x.w?.checkpoints == null ? null : `${x.w.checkpoints}${x.w.checkpointsRequested ? ` (${x.w.checkpointsRequested} requested)` : ''}, ${x.w.checkpointBuffers}`)))} | ${list(w.map((x) => x.w?.backendBuffers))} | ` +
         `${list(w.map((x) => (x.w?.gc ? `${x.w.gc.count}, ${x.w.gc.ms} (${x.w.gc.over10ms})` : null)))} | ${c.badge ? fmt(c.badgePerMsg, 2) : ''} |`,
     );
