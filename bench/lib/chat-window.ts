@@ -1,5 +1,5 @@
 import { round, withClient } from './common';
-import { postgresCpuMs, processCpuMs } from './procs';
+import { postgresCpuMs, processCpuMs, processWriteCalls } from './procs';
 
 /**
  * What one chat window cost (issue 16.4), read from outside the processes: the server's and
@@ -12,6 +12,8 @@ export interface WindowCost {
   seconds: number;
   /** utime + stime of the server process over the window (ms). */
   serverCpuMs: number | null;
+  /** Write system calls of the server process (all its threads: sockets to clients and to PostgreSQL, logs). */
+  serverWrites: number | null;
   /** All postgres processes of the machine, reaped children included (ms): others' tests are noise in it. */
   postgresCpuMs: number;
   /** Checkpoints started inside the window (timed + requested). */
@@ -58,9 +60,11 @@ export async function openWindow(o: { serverPid?: number; base?: string; dbUrl?:
   const pg0 = o.dbUrl ? await pgSample(o.dbUrl) : null;
   const t0 = Date.now();
   const s0 = o.serverPid ? processCpuMs(o.serverPid) : null;
+  const w0 = o.serverPid ? processWriteCalls(o.serverPid) : null;
   const p0 = postgresCpuMs();
   return async () => {
     const s1 = o.serverPid ? processCpuMs(o.serverPid) : null;
+    const w1 = o.serverPid ? processWriteCalls(o.serverPid) : null;
     const p1 = postgresCpuMs();
     const seconds = (Date.now() - t0) / 1000;
     const pg1 = o.dbUrl ? await pgSample(o.dbUrl) : null;
@@ -75,6 +79,7 @@ export async function openWindow(o: { serverPid?: number; base?: string; dbUrl?:
     return {
       seconds: round(seconds, 2) ?? 0,
       serverCpuMs: s0 != null && s1 != null ? s1 - s0 : null,
+      serverWrites: w0 != null && w1 != null ? w1 - w0 : null,
       // Never below zero: see cpuWindow in procs.ts.
       postgresCpuMs: Math.max(0, p1 - p0),
       checkpoints: diff((s) => s.checkpoints),

@@ -184,6 +184,16 @@ export function processCpuMs(pid: number): number | null {
   return t == null ? null : (t * 1000) / CLK_TCK;
 }
 
+/** Write system calls (write, writev, …) by every thread of one process so far: /proc/<pid>/io's syscw (null once it is gone). */
+export function processWriteCalls(pid: number): number | null {
+  try {
+    const m = /^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** postgresTicks() in milliseconds. */
 export function postgresCpuMs(): number {
   return (postgresTicks() * 1000) / CLK_TCK;

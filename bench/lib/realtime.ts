@@ -90,7 +90,7 @@ export interface OpenLoopResult {
    * window per message sent: CPU (ms) and WAL (bytes, full-page images); vacuumMs is
    * PostgreSQL's CPU for the vacuum of the window's own garbage, after it (vacuum.after).
    */
-  perMessage?: { serverMs: number | null; postgresMs: number | null; vacuumMs?: number | null; walBytes: number | null; walFpi: number | null };
+  perMessage?: { serverMs: number | null; serverWrites?: number | null; postgresMs: number | null; vacuumMs?: number | null; walBytes: number | null; walFpi: number | null };
   /** The chat tables' vacuum before the window (what earlier workloads left) and after it (this run's). */
   vacuum?: { before: VacuumCost | null; after: VacuumCost | null };
   integrity?: IntegrityCheck;
@@ -353,7 +353,7 @@ export async function chatRun(o: {
     const w = result.window;
     if (w) {
       const per = (x: number | null) => (x == null || !result.sent ? null : round(x / result.sent, 3));
-      result.perMessage = { serverMs: per(w.serverCpuMs), postgresMs: per(w.postgresCpuMs), walBytes: per(w.walBytes), walFpi: per(w.walFpi) };
+      result.perMessage = { serverMs: per(w.serverCpuMs), serverWrites: per(w.serverWrites), postgresMs: per(w.postgresCpuMs), walBytes: per(w.walBytes), walFpi: per(w.walFpi) };
     }
     // A snapshot: acknowledgements that arrive after the drain are not part of this run.
     const ackedNow = acks.slice(0, result.acked);
@@ -391,7 +391,7 @@ export async function chatRun(o: {
     }
     if (w) {
       log(
-        `${o.label}: window ${w.seconds}s: cpu/msg server ${result.perMessage?.serverMs} ms, pg ${result.perMessage?.postgresMs} ms; ` +
+        `${o.label}: window ${w.seconds}s: cpu/msg server ${result.perMessage?.serverMs} ms, pg ${result.perMessage?.postgresMs} ms; server write calls/msg ${result.perMessage?.serverWrites}; ` +
           `WAL ${result.perMessage?.walBytes} B/msg (${result.perMessage?.walFpi} FPI/msg); checkpoints ${w.checkpoints} (${w.checkpointsRequested} requested, ${w.checkpointBuffers} buffers), backend writes ${w.backendBuffers}; ` +
           `GC ${w.gc ? `${w.gc.count} pauses, ${w.gc.ms} ms, ${w.gc.over10ms} over 10 ms` : '–'}` +
           `${o.badge ? `; badge updates ${badgeUpdates}` : ''}${result.durableRate != null ? `; durable ${result.durableRate} msg/s` : ''}`,

@@ -139,6 +139,7 @@ export function buildReport(inp: Input): { json: unknown; markdown: string } {
       // The window's PostgreSQL CPU and the vacuum of its own garbage, per repetition, then the median.
       postgresWithVacuumMsPerMsg: med(rs.map((x) => (x.perMessage?.postgresMs == null || x.perMessage.vacuumMs == null ? null : x.perMessage.postgresMs + x.perMessage.vacuumMs))),
       vacuumMsPerMsg: med(rs.map((x) => x.perMessage?.vacuumMs)),
+      serverWritesPerMsg: med(rs.map((x) => x.perMessage?.serverWrites)),
       walBytesPerMsg: med(rs.map((x) => x.perMessage?.walBytes)),
       walFpiPerMsg: med(rs.map((x) => x.perMessage?.walFpi)),
       badgePerMsg: med(rs.map((x) => (x.badgeUpdates != null && x.acked ? x.badgeUpdates / x.acked : null))),
@@ -463,6 +464,7 @@ type ChatRow = {
   postgresMsPerMsg: number | null;
   postgresWithVacuumMsPerMsg: number | null;
   vacuumMsPerMsg: number | null;
+  serverWritesPerMsg: number | null;
   walBytesPerMsg: number | null;
   walFpiPerMsg: number | null;
   badgePerMsg: number | null;
@@ -486,8 +488,8 @@ function chatProofSection(L: string[], rows: ChatRow[], drainMs: number): void {
         'A requested checkpoint comes from WAL volume or was forced (CHECKPOINT, DROP DATABASE or CREATE DATABASE … FILE_COPY by anyone on the server: a test suite dropping its databases).',
   );
   L.push('');
-  L.push('| run | invariants | sent/s | durable msg/s | failed: internal / shed / other | ack p99 (ms) | CPU/msg server / pg + vacuum (ms) | WAL/msg (bytes, FPI) | checkpoints, buffers written | backend writes | GC pauses: count, ms (> 10 ms) | badge updates/msg |');
-  L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  L.push('| run | invariants | sent/s | durable msg/s | failed: internal / shed / other | ack p99 (ms) | CPU/msg server / pg + vacuum (ms) | server write calls/msg | WAL/msg (bytes, FPI) | checkpoints, buffers written | backend writes | GC pauses: count, ms (> 10 ms) | badge updates/msg |');
+  L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of rows) {
     const checked = c.integrity.filter((x) => x.i);
     const failed = checked.filter((x) => !x.i!.ok);
@@ -495,7 +497,7 @@ function chatProofSection(L: string[], rows: ChatRow[], drainMs: number): void {
     const w = c.windows;
     L.push(
       `| ${c.label} ${c.via === 'ws' ? 'graphql-ws' : 'HTTP'} ${c.rate}/s | ${proof} | ${fmt(c.achieved, 0)} | ${fmt(c.durableRate, 0)} | ${c.failures.internal} / ${c.failures.shed} / ${c.failures.other} | ${fmt(c.ackP99, 1)} | ` +
-        `${fmt(c.serverMsPerMsg, 3)} / ${fmt(c.postgresMsPerMsg, 3)}${c.vacuumMsPerMsg == null ? '' : ` + ${fmt(c.vacuumMsPerMsg, 3)}`} | ${fmt(c.walBytesPerMsg, 0)}, ${fmt(c.walFpiPerMsg, 2)} | ` +
+        `${fmt(c.serverMsPerMsg, 3)} / ${fmt(c.postgresMsPerMsg, 3)}${c.vacuumMsPerMsg == null ? '' : ` + ${fmt(c.vacuumMsPerMsg, 3)}`} | ${fmt(c.serverWritesPerMsg, 2)} | ${fmt(c.walBytesPerMsg, 0)}, ${fmt(c.walFpiPerMsg, 2)} | ` +
         `${list(w.map((x) => (x.w?.checkpoints == null ? null : `${x.w.checkpoints}${x.w.checkpointsRequested ? ` (${x.w.checkpointsRequested} requested)` : ''}, ${x.w.checkpointBuffers}`)))} | ${list(w.map((x) => x.w?.backendBuffers))} | ` +
         `${list(w.map((x) => (x.w?.gc ? `${x.w.gc.count}, ${x.w.gc.ms} (${x.w.gc.over10ms})` : null)))} | ${c.badge ? fmt(c.badgePerMsg, 2) : ''} |`,
     );
