@@ -1,6 +1,6 @@
 import type { AddressInfo, Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { corkPerTick } from '../../src/graphql/ws-cork';
+import { corkPerTick, EARLY_DONE_BYTES } from '../../src/graphql/ws-cork';
 import { until } from '../support/until';
 
 /** A server socket with corkPerTick, the client connected to it, and what the client received. */
@@ -55,5 +55,28 @@ describe('corkPerTick', () => {
     await until('both frames at the client', () => p.received.length === 2);
     expect(p.received).toEqual(['next', 'complete']);
   });
-});
 
+  it("sends a mutation's next and complete in one write: the send's callback does not wait for the write while the socket keeps up", async () => {
+    const writes = jest.spyOn(p.raw, '_writev' as never);
+    const single = jest.spyOn(p.raw, '_write' as never);
+    setTimeout(() => {
+      void Promise.resolve().then(() => p.server.send('next', () => p.server.send('complete')));
+    }, 0);
+    await until('both frames at the client', () => p.received.length === 2);
+    expect(p.received).toEqual(['next', 'complete']);
+    expect(writes.mock.calls.length + single.mock.calls.length).toBe(1);
+  });
+
+  it('keeps the callback for the write once a client stops reading, so a stalled subscription still waits', async () => {
+    p.client.pause();
+    p.server.send(Buffer.alloc(8 * 1024 * 1024));
+    await until('the server to hold what the paused client will not take', () => p.raw.writableLength > EARLY_DONE_BYTES);
+    let done = false;
+    p.server.send('after', () => (done = true));
+    // An early callback would have run in this turn's microtasks.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+    p.client.resume();
+    await until('the write to reach the client', () => done);
+  });
+});
