@@ -67,6 +67,10 @@ const envSchema = z.object({
   SEND_BATCHES_IN_FLIGHT: intVar(3, 1),
   SEND_QUEUE_MAX_MS: intVar(300, 1),
   SEND_BATCH_HOLD_MS: intVar(4, 0),
+  // On the batch thread: under load a batch starts no sooner than this many times the recent
+  // batch time after the one before it started, and never later than SEND_BATCH_SPACING_MAX_MS.
+  SEND_BATCH_SPACING: z.coerce.number().min(0).max(10).default(1.5),
+  SEND_BATCH_SPACING_MAX_MS: intVar(20, 0),
   GRAPHIQL: boolVar(false),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
 });
@@ -100,7 +104,7 @@ export interface Config {
   /** badgeCoalesceMs: at most one inboxBadgeChanged per account per this window (0: one per event). */
   events: { retentionDays: number; badgeCoalesceMs: number };
   /** Group commit for sendMessage (messages/send-batcher.ts). */
-  sendBatching: { enabled: boolean; thread: boolean; maxBatch: number; inFlight: number; maxQueueMs: number; holdMs: number };
+  sendBatching: { enabled: boolean; thread: boolean; maxBatch: number; inFlight: number; maxQueueMs: number; holdMs: number; spacing: { factor: number; maxMs: number } };
   /** Unsend, edit and the moderators' sealed copies (issue 17). */
   messageActions: { unsendWindowHours: number; editWindowMinutes: number; maxEdits: number; sealedRetentionDays: number };
   limits: {
@@ -174,7 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     moderation: { reportBanThreshold: e.REPORT_BAN_THRESHOLD },
     events: { retentionDays: e.EVENT_RETENTION_DAYS, badgeCoalesceMs: e.INBOX_BADGE_COALESCE_MS },
-    sendBatching: { enabled: e.SEND_BATCHING, thread: e.SEND_BATCH_THREAD, maxBatch: e.SEND_BATCH_MAX, inFlight: e.SEND_BATCHES_IN_FLIGHT, maxQueueMs: e.SEND_QUEUE_MAX_MS, holdMs: e.SEND_BATCH_HOLD_MS },
+    sendBatching: { enabled: e.SEND_BATCHING, thread: e.SEND_BATCH_THREAD, maxBatch: e.SEND_BATCH_MAX, inFlight: e.SEND_BATCHES_IN_FLIGHT, maxQueueMs: e.SEND_QUEUE_MAX_MS, holdMs: e.SEND_BATCH_HOLD_MS, spacing: { factor: e.SEND_BATCH_SPACING, maxMs: e.SEND_BATCH_SPACING_MAX_MS } },
     messageActions: {
       unsendWindowHours: e.UNSEND_WINDOW_HOURS,
       editWindowMinutes: e.EDIT_WINDOW_MINUTES,

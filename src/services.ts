@@ -73,7 +73,7 @@ export function createServices(deps: ServiceDeps) {
   const appPool = (dataSource.driver as unknown as { master: { options: PoolConfig } }).master.options;
   const thread =
     batching.enabled && batching.thread && deps.serving
-      ? (listener: ThreadListener) => new SendBatchThread({ connection: threadConnection(appPool), sql: BATCH_SQL, maxBatch: batching.maxBatch }, listener)
+      ? (listener: ThreadListener) => new SendBatchThread({ connection: threadConnection(appPool), sql: BATCH_SQL, maxBatch: batching.maxBatch, spacing: batching.spacing }, listener)
       : undefined;
   // sendMessage's group commit counts its sends in the same rows as sendLimiter.
   const sendBatcher = new SendBatcher(

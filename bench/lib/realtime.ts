@@ -71,6 +71,11 @@ export interface OpenLoopResult {
   scheduleLagP99: number | null;
   saturated: boolean;
   durableInDb?: number | null;
+  /**
+   * Acknowledged messages per distinct created_at: a batch stamps its rows with one time,
+   * so this is about the sends per batch (two batches in one millisecond count as one).
+   */
+  sendsPerBatch?: number | null;
   sampleError?: string;
   /** Which chat workload: subscribed to messageReceived only, or also to inboxBadgeChanged. */
   workload?: 'chat' | 'chat+badge';
@@ -361,7 +366,9 @@ export async function chatRun(o: {
       const ids = ackedNow.map((a) => a.id);
       // Every acknowledged message must be in PostgreSQL (synchronous_commit is on).
       await withClient(o.dbUrl, async (c) => {
-        result.durableInDb = Number((await c.query(`SELECT count(*) AS n FROM messages WHERE id = ANY($1::uuid[])`, [ids])).rows[0].n);
+        const stored = (await c.query(`SELECT count(*) AS n, count(DISTINCT created_at) AS times FROM messages WHERE id = ANY($1::uuid[])`, [ids])).rows[0];
+        result.durableInDb = Number(stored.n);
+        result.sendsPerBatch = Number(stored.times) ? round(Number(stored.n) / Number(stored.times), 2) : null;
         // What a client that missed the live event gets back from events(after:).
         result.inEventLog = Number(
           (await c.query(`SELECT count(DISTINCT payload->>'messageId') AS n FROM events WHERE type = 'MESSAGE_RECEIVED' AND payload->>'messageId' = ANY($1::text[])`, [ids])).rows[0].n,
@@ -394,7 +401,7 @@ export async function chatRun(o: {
         `${o.label}: window ${w.seconds}s: cpu/msg server ${result.perMessage?.serverMs} ms, pg ${result.perMessage?.postgresMs} ms; server write calls/msg ${result.perMessage?.serverWrites}; ` +
           `WAL ${result.perMessage?.walBytes} B/msg (${result.perMessage?.walFpi} FPI/msg); checkpoints ${w.checkpoints} (${w.checkpointsRequested} requested, ${w.checkpointBuffers} buffers), backend writes ${w.backendBuffers}; ` +
           `GC ${w.gc ? `${w.gc.count} pauses, ${w.gc.ms} ms, ${w.gc.over10ms} over 10 ms` : '–'}` +
-          `${o.badge ? `; badge updates ${badgeUpdates}` : ''}${result.durableRate != null ? `; durable ${result.durableRate} msg/s` : ''}`,
+          `${o.badge ? `; badge updates ${badgeUpdates}` : ''}${result.durableRate != null ? `; durable ${result.durableRate} msg/s` : ''}${result.sendsPerBatch != null ? `; ~${result.sendsPerBatch} sends per batch` : ''}`,
       );
     }
     return result;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { PoolConfig } from 'pg';
 import { startWorker } from '../../lib/worker-thread';
+import type { BatchSpacing } from './batch-spacing';
 import { BatchVerdictMismatch, type BatchSql, type QueuedSend, type RateWindow, type RawBatch } from './send-batch-core';
 
 /** What the thread starts with: its connection's settings (the app pool's), the batch's statements, the most sends in one batch. */
@@ -9,6 +10,8 @@ export interface ThreadData {
   connection: PoolConfig;
   sql: BatchSql;
   maxBatch: number;
+  /** Under load, how long after the last batch started the next may (batch-spacing.ts). */
+  spacing: BatchSpacing;
 }
 
 /** A chunk of sends handed to the thread, or the app closing it. */

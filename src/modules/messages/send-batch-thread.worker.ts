@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Pool, type PoolClient } from 'pg';
 import { MAX_TRANSACTION_ATTEMPTS, RETRYABLE_SQLSTATES } from '../../db/retry';
+import { spacingWaitMs } from './batch-spacing';
 import { BATCH_APPEND_STATEMENT, BatchVerdictMismatch, decideSendBatch, type QueuedSend, type RateWindow, type RawBatch } from './send-batch-core';
 import type { ThreadData, ThreadReply, ThreadRequest } from './send-batch-thread';
 
@@ -12,7 +13,7 @@ import type { ThreadData, ThreadReply, ThreadRequest } from './send-batch-thread
  * answers, whatever the main thread is busy with. Deadlocks and serialization failures run
  * the batch again, as runInTransaction does; any other failure is rolled back and reported.
  */
-const { connection, sql, maxBatch } = workerData as ThreadData;
+const { connection, sql, maxBatch, spacing } = workerData as ThreadData;
 const pool = new Pool(connection);
 // An idle connection the server closed (a restart): the next batch gets a new one.
 pool.on('error', () => undefined);
@@ -22,6 +23,11 @@ type Chunk = Extract<ThreadRequest, { sends: unknown }>;
 /** Chunks waiting for the batch in flight, in the order they came. */
 const waiting: Chunk[] = [];
 let running = false;
+/** When the last batch started (performance.now()), and how long batches take (moving average, ms). */
+let lastStart = -Infinity;
+let batchMs = 0;
+/** The wait before the next batch may start (see next). */
+let lingering: NodeJS.Timeout | null = null;
 
 /**
  * Opens the thread's connection and prepares the batch's statements on it (run over no
@@ -74,9 +80,22 @@ async function runBatch(sends: QueuedSend[], now: Date, rate: RateWindow): Promi
   }
 }
 
-/** Runs the next batch, if none runs: the waiting chunks, whole, up to `maxBatch` sends (always at least one chunk). */
+/**
+ * Runs the next batch, if none runs: the waiting chunks, whole, up to `maxBatch` sends
+ * (always at least one chunk), once the spacing under load allows (batch-spacing.ts).
+ */
 function next(): void {
-  if (running || waiting.length === 0) return;
+  if (running || lingering || waiting.length === 0) return;
+  const now = performance.now();
+  const wait = spacingWaitMs({ nowMs: now, lastStartMs: lastStart, batchMs, waitingSends: waiting.reduce((n, c) => n + c.sends.length, 0), maxBatch, spacing });
+  if (wait > 0) {
+    lingering = setTimeout(() => {
+      lingering = null;
+      next();
+    }, wait);
+    return;
+  }
+  lastStart = now;
   const taken = [waiting.shift()!];
   let size = taken[0].sends.length;
   while (waiting.length > 0 && size + waiting[0].sends.length <= maxBatch) {
@@ -95,7 +114,11 @@ function next(): void {
     taken[taken.length - 1].rate,
   )
     .then(
-      (done) => post({ ids, ...done, nowMs, tookMs: performance.now() - began }),
+      (done) => {
+        const tookMs = performance.now() - began;
+        batchMs = batchMs === 0 ? tookMs : 0.8 * batchMs + 0.2 * tookMs;
+        post({ ids, ...done, nowMs, tookMs });
+      },
       (err: Error & { code?: string }) => post({ ids, error: { message: err.message, code: err.code, mismatch: err instanceof BatchVerdictMismatch } }),
     )
     .finally(() => {
@@ -106,6 +129,13 @@ function next(): void {
 
 parentPort!.on('message', (req: ThreadRequest) => {
   if ('close' in req) {
+    // Nothing should wait at close (the app closes after its last send); whatever does goes now.
+    if (lingering) {
+      clearTimeout(lingering);
+      lingering = null;
+      lastStart = -Infinity;
+      next();
+    }
     void pool.end().finally(() => post({ id: req.id, closed: true }));
     return;
   }
