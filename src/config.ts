@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { BatchSpacing } from './modules/messages/batch-spacing';
 
 /**
  * The only reader of process.env. Every setting is typed and validated at start so a
@@ -104,7 +105,7 @@ export interface Config {
   /** badgeCoalesceMs: at most one inboxBadgeChanged per account per this window (0: one per event). */
   events: { retentionDays: number; badgeCoalesceMs: number };
   /** Group commit for sendMessage (messages/send-batcher.ts). */
-  sendBatching: { enabled: boolean; thread: boolean; maxBatch: number; inFlight: number; maxQueueMs: number; holdMs: number; spacing: { factor: number; maxMs: number } };
+  sendBatching: { enabled: boolean; thread: boolean; maxBatch: number; inFlight: number; maxQueueMs: number; holdMs: number; spacing: BatchSpacing };
   /** Unsend, edit and the moderators' sealed copies (issue 17). */
   messageActions: { unsendWindowHours: number; editWindowMinutes: number; maxEdits: number; sealedRetentionDays: number };
   limits: {

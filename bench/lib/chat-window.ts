@@ -12,7 +12,7 @@ export interface WindowCost {
   seconds: number;
   /** utime + stime of the server process over the window (ms). */
   serverCpuMs: number | null;
-  /** Write system calls of the server process (all its threads: sockets to clients and to PostgreSQL, logs). */
+  /** Write system calls of the server process (all its threads: sockets to clients and to PostgreSQL, logs, wake-ups between threads). */
   serverWrites: number | null;
   /** All postgres processes of the machine, reaped children included (ms): others' tests are noise in it. */
   postgresCpuMs: number;
@@ -111,7 +111,7 @@ export interface VacuumCost {
   ms: number;
   /** All postgres processes' CPU while it ran (ms). */
   postgresCpuMs: number;
-  /** Dead rows in those tables when it started. */
+  /** Dead rows in those tables when it started (PostgreSQL's statistics: up to a second behind). */
   deadRows: number | null;
 }
 

@@ -184,7 +184,11 @@ export function processCpuMs(pid: number): number | null {
   return t == null ? null : (t * 1000) / CLK_TCK;
 }
 
-/** Write system calls (write, writev, …) by every thread of one process so far: /proc/<pid>/io's syscw (null once it is gone). */
+/**
+ * Write system calls (write, writev, …) by every thread of one process so far: /proc/<pid>/io's
+ * syscw (null once it is gone). Also counts libuv's wake-ups of another thread's loop
+ * (an eventfd write per postMessage that finds it asleep), not only socket writes.
+ */
 export function processWriteCalls(pid: number): number | null {
   try {
     const m = /^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));

@@ -393,7 +393,7 @@ export async function chatRun(o: {
       if (result.perMessage) result.perMessage.vacuumMs = after && result.sent ? round(after.postgresCpuMs / result.sent, 3) : null;
       log(
         `${o.label}: vacuum before the window ${vacuumBefore ? `${vacuumBefore.ms} ms (${vacuumBefore.deadRows} dead rows)` : 'failed'}, ` +
-          `after it ${after ? `${after.ms} ms (${after.deadRows} dead rows), pg ${result.perMessage?.vacuumMs} ms/msg` : 'failed'}`,
+          `after it ${after ? `${after.ms} ms (${after.deadRows} dead rows)${result.perMessage?.vacuumMs != null ? `, pg ${result.perMessage.vacuumMs} ms/msg` : ''}` : 'failed'}`,
       );
     }
     if (w) {

@@ -23,8 +23,10 @@ export const EARLY_DONE_BYTES = 64 * 1024;
  * That wait is also why a mutation's `next` and `complete` left in two writes: the send's
  * callback came only after the uncork. While the socket keeps up (little buffered), the
  * callback runs as a microtask instead, so `complete` joins `next` in the same write
- * (one system call less per acknowledgement; docs/performance.md). A failed write still
- * closes the socket (ws's own error handling), which ends its operations.
+ * (one system call less per acknowledgement; docs/decisions.md). That holds because
+ * graphql-ws sends from promise continuations: microtasks queued there run before the
+ * tick's uncork. A failed write still closes the socket (ws's own error handling), which
+ * ends its operations.
  */
 export function corkPerTick(socket: WebSocket): void {
   const raw = (socket as unknown as { _socket?: Socket })._socket;
@@ -42,7 +44,8 @@ export function corkPerTick(socket: WebSocket): void {
       process.nextTick(uncork);
     }
     const done = args[args.length - 1];
-    if (typeof done === 'function' && raw.writableLength < EARLY_DONE_BYTES && socket.readyState === socket.OPEN) {
+    // bufferedAmount: the TCP socket's unwritten bytes and any ws still holds (compression).
+    if (typeof done === 'function' && socket.bufferedAmount < EARLY_DONE_BYTES && socket.readyState === socket.OPEN) {
       send(...args.slice(0, -1));
       queueMicrotask(() => (done as (err?: Error) => void)());
       return;

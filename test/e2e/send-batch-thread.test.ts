@@ -145,3 +145,38 @@ describe('sends queued in a long turn', () => {
     expect((await Promise.all([early, later])).map((m) => m.text)).toEqual(texts);
   });
 });
+
+describe('the batch thread spacing its batches under load', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Ten times the batch time, uncapped: a held batch of ~400 ms spaces the next by ~4 s
+    // (and no send is refused for waiting that long).
+    t = await startTestApp({ SEND_BATCH_MAX: '2', SEND_BATCH_SPACING: '10', SEND_BATCH_SPACING_MAX_MS: '60000', SEND_QUEUE_MAX_MS: '60000' });
+  });
+  afterAll(() => t.close());
+
+  it('holds a lone send after a slow batch, and starts the batch at once when a second send fills it', async () => {
+    const users = await Promise.all(Array.from({ length: 6 }, () => t.makeUser()));
+    const [slow, first, second] = await Promise.all([0, 2, 4].map((i) => openConversation(t, users[i], users[i + 1])));
+    // An idle thread starts at once: this batch waits only on the pair's lock, held ~400 ms.
+    const held = await holdingPair(t, users[0], users[1]);
+    let answered = false;
+    const ahead = send(t, { conversationId: slow, text: 'slow' }, users[0].token).finally(() => (answered = true));
+    await waitingOnPairLock(t, () => answered);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await held.commit();
+    expect(codeOf(await ahead)).toBeUndefined();
+
+    let firstAnswered = false;
+    const lone = send(t, { conversationId: first, text: 'first' }, users[2].token).finally(() => (firstAnswered = true));
+    await until('the lone send to wait at the thread', () => t.app.services.sendBatcher.stats().queued === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(firstAnswered).toBe(false);
+
+    const filledAt = Date.now();
+    const filling = send(t, { conversationId: second, text: 'second' }, users[4].token);
+    expect([await lone, await filling].map(codeOf)).toEqual([undefined, undefined]);
+    // A full batch never waits for the spacing (~3.5 s were left of it).
+    expect(Date.now() - filledAt).toBeLessThan(2000);
+  });
+});

@@ -10,7 +10,7 @@ export interface ThreadData {
   connection: PoolConfig;
   sql: BatchSql;
   maxBatch: number;
-  /** Under load, how long after the last batch started the next may (batch-spacing.ts). */
+  /** Under load, how soon after the last batch started the next may start (batch-spacing.ts). */
   spacing: BatchSpacing;
 }
 

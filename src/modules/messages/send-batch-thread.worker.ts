@@ -26,8 +26,10 @@ let running = false;
 /** When the last batch started (performance.now()), and how long batches take (moving average, ms). */
 let lastStart = -Infinity;
 let batchMs = 0;
-/** The wait before the next batch may start (see next). */
-let lingering: NodeJS.Timeout | null = null;
+/** Set while the next batch waits for the spacing (see next). */
+let spacingTimer: NodeJS.Timeout | null = null;
+/** The app's close: what waits goes at once, and the pool ends once nothing runs or waits. */
+let closeId: number | null = null;
 
 /**
  * Opens the thread's connection and prepares the batch's statements on it (run over no
@@ -85,15 +87,21 @@ async function runBatch(sends: QueuedSend[], now: Date, rate: RateWindow): Promi
  * (always at least one chunk), once the spacing under load allows (batch-spacing.ts).
  */
 function next(): void {
-  if (running || lingering || waiting.length === 0) return;
+  if (running || waiting.length === 0) return endIfClosing();
   const now = performance.now();
-  const wait = spacingWaitMs({ nowMs: now, lastStartMs: lastStart, batchMs, waitingSends: waiting.reduce((n, c) => n + c.sends.length, 0), maxBatch, spacing });
+  const waitingSends = waiting.reduce((n, c) => n + c.sends.length, 0);
+  const wait = closeId !== null ? 0 : spacingWaitMs({ nowMs: now, lastStartMs: lastStart, batchMs, waitingSends, maxBatch, spacing });
   if (wait > 0) {
-    lingering = setTimeout(() => {
-      lingering = null;
+    spacingTimer ??= setTimeout(() => {
+      spacingTimer = null;
       next();
     }, wait);
     return;
+  }
+  // A batch that filled up (or the close) while the timer ran does not wait for it.
+  if (spacingTimer) {
+    clearTimeout(spacingTimer);
+    spacingTimer = null;
   }
   lastStart = now;
   const taken = [waiting.shift()!];
@@ -127,16 +135,18 @@ function next(): void {
     });
 }
 
+/** Ends the pool for the app's close once the last batch has answered (its connection is checked out until then). */
+function endIfClosing(): void {
+  if (closeId === null || running || waiting.length > 0) return;
+  const id = closeId;
+  closeId = null;
+  void pool.end().finally(() => post({ id, closed: true }));
+}
+
 parentPort!.on('message', (req: ThreadRequest) => {
   if ('close' in req) {
-    // Nothing should wait at close (the app closes after its last send); whatever does goes now.
-    if (lingering) {
-      clearTimeout(lingering);
-      lingering = null;
-      lastStart = -Infinity;
-      next();
-    }
-    void pool.end().finally(() => post({ id: req.id, closed: true }));
+    closeId = req.id;
+    next();
     return;
   }
   waiting.push(req);

@@ -5,6 +5,7 @@ import { AppError, isConnectionError } from '../../graphql/errors';
 import type { UserEvent } from '../../graphql/pubsub';
 import type { Clock } from '../../lib/clock';
 import { isUuid, isValidClientMessageId } from '../../lib/ids';
+import type { BatchSpacing } from './batch-spacing';
 import type { Message } from './message.entity';
 import { messageTextAcceptable } from './message-rules';
 import type { MessagesService, SendMessage } from './messages.service';
@@ -33,6 +34,8 @@ export interface SendBatcherSettings {
   holdMs: number;
   /** A send that would wait longer than this for a batch is refused at once, SERVICE_UNAVAILABLE with retryAfter. */
   maxQueueMs: number;
+  /** How the batch thread spaces its batches under load (batch-spacing.ts); on the thread only. */
+  spacing: BatchSpacing;
   rate: RateWindow;
 }
 
@@ -209,7 +212,10 @@ export class SendBatcher {
     if (this.running < inFlight && count < maxBatch) return waited;
     // Half a batch for the batches in flight to free a slot, then a batch per full round ahead.
     const rounds = 0.5 + Math.floor(count / (maxBatch * inFlight));
-    return Math.max(waited, rounds * this.batchMs);
+    // On the thread a round under load is the spacing when that is longer than the batch.
+    const { factor, maxMs } = this.settings.spacing;
+    const round = this.thread ? Math.max(this.batchMs, Math.min(maxMs, factor * this.batchMs)) : this.batchMs;
+    return Math.max(waited, rounds * round);
   }
 
   /** The sends waiting for a batch to start (with the thread, those at it too), and since when the oldest waits. */
