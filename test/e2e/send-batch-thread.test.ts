@@ -170,6 +170,7 @@ describe('the batch thread spacing its batches under load', () => {
     let firstAnswered = false;
     const lone = send(t, { conversationId: first, text: 'first' }, users[2].token).finally(() => (firstAnswered = true));
     await until('the lone send to wait at the thread', () => t.app.services.sendBatcher.stats().queued === 1);
+    // A send that is not held commits in a few ms; give it ample time to show it was not.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(firstAnswered).toBe(false);
 

@@ -18,6 +18,10 @@ export interface BatchSpacing {
  */
 export function spacingWaitMs(o: { nowMs: number; lastStartMs: number; batchMs: number; waitingSends: number; maxBatch: number; spacing: BatchSpacing }): number {
   if (o.waitingSends >= o.maxBatch) return 0;
-  const gap = Math.min(o.spacing.maxMs, o.spacing.factor * o.batchMs);
-  return Math.max(0, gap - (o.nowMs - o.lastStartMs));
+  return Math.max(0, spacingGapMs(o.batchMs, o.spacing) - (o.nowMs - o.lastStartMs));
+}
+
+/** Under load, the least time from one batch's start to the next's (ms): what a round of batches takes at the least. */
+export function spacingGapMs(batchMs: number, spacing: BatchSpacing): number {
+  return Math.min(spacing.maxMs, spacing.factor * batchMs);
 }

@@ -5,7 +5,7 @@ import { AppError, isConnectionError } from '../../graphql/errors';
 import type { UserEvent } from '../../graphql/pubsub';
 import type { Clock } from '../../lib/clock';
 import { isUuid, isValidClientMessageId } from '../../lib/ids';
-import type { BatchSpacing } from './batch-spacing';
+import { spacingGapMs, type BatchSpacing } from './batch-spacing';
 import type { Message } from './message.entity';
 import { messageTextAcceptable } from './message-rules';
 import type { MessagesService, SendMessage } from './messages.service';
@@ -213,8 +213,7 @@ export class SendBatcher {
     // Half a batch for the batches in flight to free a slot, then a batch per full round ahead.
     const rounds = 0.5 + Math.floor(count / (maxBatch * inFlight));
     // On the thread a round under load is the spacing when that is longer than the batch.
-    const { factor, maxMs } = this.settings.spacing;
-    const round = this.thread ? Math.max(this.batchMs, Math.min(maxMs, factor * this.batchMs)) : this.batchMs;
+    const round = this.thread ? Math.max(this.batchMs, spacingGapMs(this.batchMs, this.settings.spacing)) : this.batchMs;
     return Math.max(waited, rounds * round);
   }
 
